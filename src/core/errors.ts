@@ -40,6 +40,7 @@ export type ErrorKind =
   | 'not-found' // 404
   | 'conflict' // 409
   | 'too-large' // 413
+  | 'unsupported-media-type' // 415
   | 'unavailable' // 503
   | 'internal' // 500
 
@@ -50,6 +51,7 @@ const STATUS: Record<ErrorKind, number> = {
   'not-found': 404,
   conflict: 409,
   'too-large': 413,
+  'unsupported-media-type': 415,
   unavailable: 503,
   internal: 500,
 }
@@ -91,6 +93,7 @@ export function errorCatalogue(): readonly CatalogueEntry[] {
 export class InvalidInput extends defineError('InvalidInput', 'invalid', 'A request or argument does not match its schema.') {}
 export class InvalidEncoding extends defineError('InvalidEncoding', 'invalid', 'A base58, hex or base64 string does not decode, or decodes to the wrong length.') {}
 export class PayloadTooLarge extends defineError('PayloadTooLarge', 'too-large', 'A body, delta or batch exceeds a documented limit (docs/LIMITS.md).') {}
+export class UnsupportedMediaType extends defineError('UnsupportedMediaType', 'unsupported-media-type', 'A request body has a content type the route does not accept (the API takes application/json).') {}
 export class InvalidConfig extends defineError('InvalidConfig', 'invalid', 'The configuration failed validation; details.errors lists every problem.') {}
 
 // ── auth ───────────────────────────────────────────────────────────────────────────────────────
@@ -102,10 +105,13 @@ export class UnknownContext extends defineError('UnknownContext', 'not-found', '
 export class UnknownIdentity extends defineError('UnknownIdentity', 'not-found', 'The node holds no secret key for that identity.') {}
 export class NotAMember extends defineError('NotAMember', 'forbidden', 'The signer is not a member of the context at the given membership heads.') {}
 export class MissingCapability extends defineError('MissingCapability', 'forbidden', 'The signer lacks the capability the operation needs (ManageMembers, ManageApplication, Attest).') {}
+export class TooManySubscriptions extends defineError('TooManySubscriptions', 'too-large', 'A websocket connection asked for more context subscriptions than the per-connection limit (docs/LIMITS.md).') {}
 export class InvalidSignature extends defineError('InvalidSignature', 'invalid', 'An Ed25519 signature does not verify over the bytes it claims to sign.') {}
 export class InvalidDelta extends defineError('InvalidDelta', 'invalid', 'A delta is malformed: bad encoding, id mismatch, unsorted parents, bad ops.') {}
 export class InvalidOp extends defineError('InvalidOp', 'invalid', 'A membership op is malformed or not applicable.') {}
 export class UnknownMethod extends defineError('UnknownMethod', 'not-found', 'The application has no such method.') {}
+export class UnknownApplication extends defineError('UnknownApplication', 'not-found', 'The context names an application this node does not run.') {}
+export class PendingLimitReached extends defineError('PendingLimitReached', 'unavailable', 'limits.pendingDeltas items already wait for their parents; retry once those arrive.') {}
 
 // ── attestations, log, proofs ─────────────────────────────────────────────────────────────────
 export class InvalidLeaf extends defineError('InvalidLeaf', 'invalid', 'An attestation leaf is not 224 bytes, has an unknown tag, or fails its checks.') {}

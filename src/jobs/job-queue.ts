@@ -11,7 +11,10 @@ export type JobData = Record<string, unknown>
 
 /** A job to add. */
 export interface JobSpec<D extends JobData = JobData> {
-  /** Deterministic id; a second add with an id that exists (waiting, active, delayed, completed) is ignored. */
+  /**
+   * Deterministic id; a second add with an id that exists (waiting, active, delayed, completed or failed)
+   * is ignored until `remove` (or until the finished record is pruned: implementations keep the last N).
+   */
   readonly id: string
   readonly name: string
   readonly data: D
@@ -43,7 +46,13 @@ export type JobHandler<D extends JobData = JobData, R extends JobData = JobData>
 export type JobEvent =
   | { readonly type: 'progress'; readonly jobId: string; readonly value: JobData }
   | { readonly type: 'completed'; readonly jobId: string; readonly result: JobData }
-  | { readonly type: 'failed'; readonly jobId: string; readonly error: string; readonly final: boolean; readonly attempt: number }
+  | {
+      readonly type: 'failed'
+      readonly jobId: string
+      readonly error: string
+      readonly final: boolean
+      readonly attempt: number
+    }
 
 /** A running worker; `close` waits for active jobs to finish or abort. */
 export interface JobWorker {
@@ -71,7 +80,10 @@ export interface JobQueue {
   ): JobWorker
   /** Subscribes to events of `queue`; returns an unsubscribe function. */
   onEvent(queue: string, listener: (event: JobEvent) => void): () => void
-  /** Removes a finished (completed or failed) job so that its id can be used again. */
+  /**
+   * Removes a finished (completed or failed) job so that its id can be used again; a no-op for an
+   * unknown id or a job not yet finished.
+   */
   remove(queue: string, jobId: string): Promise<void>
   counts(queue: string): Promise<QueueCounts>
   /** Stops workers and listeners and releases connections. Idempotent. */

@@ -1,0 +1,84 @@
+/**
+ * What the HTTP API needs from the node: small structural interfaces, implemented in the
+ * composition root (src/node). Bytes in, bytes out; the API layer does all JSON encoding.
+ */
+import type { Registry } from 'prom-client'
+import type { Logger } from '../core/logger.ts'
+import type { Config } from '../core/config.ts'
+import type { Proof, ProofAnchor, ProofCheckpoint } from '../proof/proof-types.ts'
+
+/** Capability names of DESIGN §4. */
+export type Capability = 'ManageMembers' | 'ManageApplication' | 'Attest'
+
+/** A context as the admin API shows it. */
+export interface ContextView {
+  contextId: Uint8Array
+  application: string
+  members: { publicKey: Uint8Array; capabilities: Capability[] }[]
+  heads: Uint8Array[]
+  membershipHeads: Uint8Array[]
+  stateRoot: Uint8Array
+  revision: number
+  deltaCount: number
+}
+
+/** A state change pushed to `/ws` subscribers (DESIGN §5). */
+export interface StateMutationEvent {
+  contextId: Uint8Array
+  newRoot: Uint8Array
+  heads: Uint8Array[]
+  events: unknown[]
+}
+
+/** The context operations the admin API and JSON-RPC use. */
+export interface ContextsApi {
+  createIdentity(): Promise<Uint8Array>
+  createContext(options: {
+    application?: string
+  }): Promise<{ contextId: Uint8Array; memberPublicKey: Uint8Array }>
+  listContexts(): Promise<ContextView[]>
+  getContext(contextId: Uint8Array): Promise<ContextView>
+  addMembers(contextId: Uint8Array, signer: Uint8Array, members: Uint8Array[]): Promise<void>
+  removeMembers(contextId: Uint8Array, signer: Uint8Array, members: Uint8Array[]): Promise<void>
+  grant(contextId: Uint8Array, signer: Uint8Array, member: Uint8Array, capability: Capability): Promise<void>
+  revoke(contextId: Uint8Array, signer: Uint8Array, member: Uint8Array, capability: Capability): Promise<void>
+  execute(
+    contextId: Uint8Array,
+    executor: Uint8Array,
+    method: string,
+    argsJson: string,
+  ): Promise<{ output: unknown; deltaId?: Uint8Array }>
+  onStateMutation(listener: (event: StateMutationEvent) => void): () => void
+}
+
+/** Result of a server-side proof verification (`POST /v1/verify`); the same shape `meroctl verify` prints. */
+export interface VerificationReport {
+  ok: boolean
+  checks: { name: string; ok: boolean; detail: string }[]
+}
+
+/** The proof, log and anchor reads of `/v1`, plus attestation ingest. */
+export interface ProofsApi {
+  proofForLeaf(leafHash: Uint8Array): Promise<Proof>
+  latestProofForContext(contextId: Uint8Array): Promise<Proof>
+  latestCheckpoint(): Promise<ProofCheckpoint>
+  checkpoint(treeSize: number): Promise<ProofCheckpoint>
+  consistency(first: number, second: number): Promise<Uint8Array[]>
+  anchorsOf(rootHash: Uint8Array): Promise<ProofAnchor[]>
+  verify(proof: Proof): Promise<VerificationReport>
+  /** Verifies and appends attestation leaves (224 bytes each); resolves once they are persisted in the log. */
+  ingest(leaves: Uint8Array[]): Promise<{ leafHash: Uint8Array; index: number }[]>
+}
+
+/** Everything the API is built from. */
+export interface ApiDeps {
+  config: Config
+  logger: Logger
+  /** Bearer token for `/admin-api` (and `/v1` when `api.protectProofs`). */
+  adminToken: string
+  nodeKey: Uint8Array
+  contexts: ContextsApi
+  proofs: ProofsApi
+  metrics: Registry
+  health(): Promise<{ ok: boolean; details: Record<string, unknown> }>
+}

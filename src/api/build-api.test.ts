@@ -1,0 +1,260 @@
+import assert from 'node:assert/strict'
+import { Writable } from 'node:stream'
+import { test } from 'node:test'
+import { pino } from 'pino'
+import { Counter } from 'prom-client'
+import { InvalidInput } from '../core/errors.ts'
+import { buildApi } from './build-api.ts'
+import { FAKE_ADMIN_TOKEN, type FakeApi, fakeApiDeps } from './fake-api-deps.ts'
+
+const auth = { authorization: `Bearer ${FAKE_ADMIN_TOKEN}` }
+
+async function setup(
+  t: { after: (fn: () => Promise<void>) => void },
+  config: Record<string, unknown> = {},
+  tweak?: (f: FakeApi) => void,
+) {
+  const fake = fakeApiDeps(config)
+  tweak?.(fake)
+  const app = await buildApi(fake.deps)
+  t.after(() => app.close())
+  return { app, fake }
+}
+
+async function stillServes(app: Awaited<ReturnType<typeof buildApi>>) {
+  const res = await app.inject({ method: 'GET', url: '/health' })
+  assert.equal(res.statusCode, 200)
+}
+
+test('malformed JSON → 400 InvalidInput, and the app keeps serving', async (t) => {
+  const { app } = await setup(t)
+  const res = await app.inject({
+    method: 'POST',
+    url: '/admin-api/contexts',
+    headers: { ...auth, 'content-type': 'application/json' },
+    payload: '{"application":',
+  })
+  assert.equal(res.statusCode, 400)
+  assert.equal(res.json().error.name, 'InvalidInput')
+  assert.match(res.json().error.message, /not valid JSON/)
+  await stillServes(app)
+})
+
+test('wrong types and unknown fields → 400 InvalidInput naming the field', async (t) => {
+  const { app } = await setup(t)
+  const wrongType = await app.inject({
+    method: 'POST',
+    url: '/admin-api/contexts',
+    headers: auth,
+    payload: { application: 5 },
+  })
+  assert.equal(wrongType.statusCode, 400)
+  const body = wrongType.json()
+  assert.equal(body.error.name, 'InvalidInput')
+  assert.equal(body.error.details.errors[0].path, 'body/application')
+  const extra = await app.inject({
+    method: 'POST',
+    url: '/admin-api/contexts',
+    headers: auth,
+    payload: { application: 'kv', admin: true },
+  })
+  assert.equal(extra.statusCode, 400)
+  assert.equal(extra.json().error.name, 'InvalidInput')
+  // No coercion of bodies: a string where an array is expected is rejected, not wrapped.
+  const created = (await app.inject({ method: 'POST', url: '/admin-api/contexts', headers: auth })).json()
+    .data
+  const notArray = await app.inject({
+    method: 'POST',
+    url: `/admin-api/contexts/${created.contextId}/members`,
+    headers: auth,
+    payload: { signer: created.memberPublicKey, members: created.memberPublicKey },
+  })
+  assert.equal(notArray.statusCode, 400)
+  assert.equal(notArray.json().error.name, 'InvalidInput')
+  await stillServes(app)
+})
+
+test('a body over api.bodyLimit → 413 PayloadTooLarge', async (t) => {
+  const { app } = await setup(t, { api: { bodyLimit: 1024 } })
+  const res = await app.inject({
+    method: 'POST',
+    url: '/admin-api/contexts',
+    headers: auth,
+    payload: { application: 'x'.repeat(2000) },
+  })
+  assert.equal(res.statusCode, 413)
+  assert.equal(res.json().error.name, 'PayloadTooLarge')
+  assert.equal(res.json().error.details.limit, 1024)
+  await stillServes(app)
+})
+
+test('a non-JSON content type → 415 UnsupportedMediaType', async (t) => {
+  const { app } = await setup(t)
+  for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/admin-api/contexts',
+      headers: { ...auth, 'content-type': type },
+      payload: 'application=kv',
+    })
+    assert.equal(res.statusCode, 415, type)
+    assert.equal(res.json().error.name, 'UnsupportedMediaType')
+  }
+  await stillServes(app)
+})
+
+test('prototype poisoning in a body is refused with 400', async (t) => {
+  const { app } = await setup(t)
+  const res = await app.inject({
+    method: 'POST',
+    url: '/admin-api/contexts',
+    headers: { ...auth, 'content-type': 'application/json' },
+    payload: '{"__proto__":{"admin":true}}',
+  })
+  assert.equal(res.statusCode, 400)
+  assert.equal(res.json().error.name, 'InvalidInput')
+})
+
+test('unknown route → 404 NotFound', async (t) => {
+  const { app } = await setup(t)
+  const res = await app.inject({ method: 'GET', url: '/nope?x=1' })
+  assert.equal(res.statusCode, 404)
+  assert.deepEqual(Object.keys(res.json().error).sort(), ['details', 'message', 'name'])
+  assert.equal(res.json().error.name, 'NotFound')
+})
+
+test('an unexpected fault → 500 Internal with a generic message; the cause is logged, not returned', async (t) => {
+  const lines: string[] = []
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk))
+      cb()
+    },
+  })
+  const { app } = await setup(t, {}, (f) => {
+    f.deps.logger = pino({ level: 'error' }, sink)
+    f.deps.health = async () => {
+      throw new Error('db password is hunter2')
+    }
+  })
+  const res = await app.inject({ method: 'GET', url: '/health' })
+  assert.equal(res.statusCode, 500)
+  assert.equal(res.json().error.name, 'Internal')
+  assert.equal(res.json().error.message, 'internal error')
+  assert.doesNotMatch(res.body, /hunter2/)
+  assert.match(lines.join(''), /hunter2/)
+  const again = await app.inject({ method: 'GET', url: '/metrics' })
+  assert.equal(again.statusCode, 200)
+})
+
+test('admin routes, /jsonrpc and /ws need the bearer token; /v1 is public by default', async (t) => {
+  const { app } = await setup(t)
+  for (const headers of [
+    {},
+    { authorization: 'Bearer wrong' },
+    { authorization: FAKE_ADMIN_TOKEN },
+    { authorization: `Basic ${FAKE_ADMIN_TOKEN}` },
+  ]) {
+    const res = await app.inject({ method: 'GET', url: '/admin-api/contexts', headers })
+    assert.equal(res.statusCode, 401)
+    assert.equal(res.json().error.name, 'Unauthorized')
+    assert.match(String(res.headers['www-authenticate']), /^Bearer/)
+  }
+  assert.equal(
+    (await app.inject({ method: 'GET', url: '/admin-api/contexts', headers: auth })).statusCode,
+    200,
+  )
+  assert.equal((await app.inject({ method: 'POST', url: '/jsonrpc', payload: {} })).statusCode, 401)
+  assert.equal((await app.inject({ method: 'GET', url: '/ws' })).statusCode, 401)
+  const ws = await app.inject({ method: 'GET', url: '/ws', headers: auth })
+  assert.equal(ws.statusCode, 400) // authorised, but a plain GET is not an upgrade
+  assert.equal(
+    (await app.inject({ method: 'GET', url: '/v1/checkpoints/latest' })).json().error.name,
+    'UnknownCheckpoint',
+  )
+})
+
+test('api.protectProofs puts /v1 behind the token', async (t) => {
+  const { app } = await setup(t, { api: { protectProofs: true } })
+  const res = await app.inject({ method: 'GET', url: '/v1/checkpoints/latest' })
+  assert.equal(res.statusCode, 401)
+  assert.equal(res.json().error.name, 'Unauthorized')
+  const ok = await app.inject({ method: 'GET', url: '/v1/checkpoints/latest', headers: auth })
+  assert.equal(ok.statusCode, 404)
+  assert.equal(ok.json().error.name, 'UnknownCheckpoint')
+})
+
+test('an empty admin token is refused at build time', async () => {
+  const fake = fakeApiDeps()
+  fake.deps.adminToken = ''
+  await assert.rejects(buildApi(fake.deps), (e) => e instanceof InvalidInput)
+})
+
+test('/health answers 200 when ok and 503 when not', async (t) => {
+  const { app, fake } = await setup(t)
+  const ok = await app.inject({ method: 'GET', url: '/health' })
+  assert.equal(ok.statusCode, 200)
+  assert.deepEqual(ok.json(), { ok: true, details: { store: 'ok' } })
+  fake.health.ok = false
+  const down = await app.inject({ method: 'GET', url: '/health' })
+  assert.equal(down.statusCode, 503)
+  assert.deepEqual(down.json(), { ok: false, details: { store: 'down' } })
+})
+
+test('/metrics serves the Prometheus text of deps.metrics', async (t) => {
+  const { app, fake } = await setup(t)
+  const c = new Counter({ name: 'mero_test_total', help: 'a test counter', registers: [fake.deps.metrics] })
+  c.inc(3)
+  const res = await app.inject({ method: 'GET', url: '/metrics' })
+  assert.equal(res.statusCode, 200)
+  assert.match(String(res.headers['content-type']), /^text\/plain/)
+  assert.match(res.body, /^mero_test_total 3$/m)
+})
+
+test('the OpenAPI document at /docs/json lists every route with its schemas; /docs serves the UI', async (t) => {
+  const { app } = await setup(t)
+  const res = await app.inject({ method: 'GET', url: '/docs/json' })
+  assert.equal(res.statusCode, 200)
+  const doc = res.json()
+  assert.equal(doc.openapi, '3.0.3')
+  const expected: [string, string][] = [
+    ['post', '/admin-api/contexts'],
+    ['get', '/admin-api/contexts'],
+    ['get', '/admin-api/contexts/{contextId}'],
+    ['post', '/admin-api/contexts/{contextId}/members'],
+    ['delete', '/admin-api/contexts/{contextId}/members/{member}'],
+    ['post', '/admin-api/contexts/{contextId}/capabilities/grant'],
+    ['post', '/admin-api/contexts/{contextId}/capabilities/revoke'],
+    ['post', '/admin-api/identities'],
+    ['post', '/jsonrpc'],
+    ['get', '/ws'],
+    ['get', '/v1/contexts/{contextId}/proof'],
+    ['get', '/v1/proofs/{leafHash}'],
+    ['get', '/v1/checkpoints/latest'],
+    ['get', '/v1/checkpoints/{treeSize}'],
+    ['get', '/v1/consistency'],
+    ['get', '/v1/anchors/{rootHash}'],
+    ['post', '/v1/verify'],
+    ['post', '/v1/attestations'],
+    ['get', '/health'],
+    ['get', '/metrics'],
+  ]
+  const listed = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
+    Object.keys(ops).map((m) => `${m} ${path}`),
+  )
+  assert.deepEqual(listed.sort(), expected.map(([m, p]) => `${m} ${p}`).sort())
+  for (const [method, path] of expected) {
+    const op = doc.paths[path][method]
+    assert.ok(op.responses && Object.keys(op.responses).length > 0, `${method} ${path} has responses`)
+    if (path.includes('{'))
+      assert.ok(
+        op.parameters?.some((p: { in: string }) => p.in === 'path'),
+        `${method} ${path} has path params`,
+      )
+  }
+  assert.ok(doc.paths['/v1/consistency'].get.parameters.some((p: { name: string }) => p.name === 'first'))
+  assert.ok(doc.paths['/admin-api/contexts/{contextId}/members'].post.requestBody)
+  assert.deepEqual(doc.paths['/admin-api/contexts'].get.security, [{ bearer: [] }])
+  const ui = await app.inject({ method: 'GET', url: '/docs' })
+  assert.ok(ui.statusCode === 200 || ui.statusCode === 302, `docs UI answered ${ui.statusCode}`)
+})

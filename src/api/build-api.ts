@@ -1,0 +1,94 @@
+/**
+ * The node's HTTP API (DESIGN §10, docs/API.md): one fastify instance built from {@link ApiDeps}.
+ * The caller listens (`app.listen({host: config.api.host, port: config.api.port})`) and closes it.
+ */
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { adminRoutes } from './admin-routes.ts'
+import type { ApiDeps } from './api-deps.ts'
+import { bearerCheck } from './bearer-auth.ts'
+import { installErrorHandling } from './error-handler.ts'
+import { jsonRpcRoute } from './jsonrpc-route.ts'
+import { proofRoutes } from './proof-routes.ts'
+import { systemRoutes } from './system-routes.ts'
+import { validatorCompiler } from './validator-compiler.ts'
+import { wsRoute } from './ws-route.ts'
+
+/** A request must be complete within this many ms (slow-body protection); answers 408 otherwise. */
+export const API_REQUEST_TIMEOUT_MS = 30_000
+
+/**
+ * Builds the API (routes, schemas, OpenAPI at `/docs`, error handling); does not listen.
+ * Throws `InvalidInput` when `deps.adminToken` is empty.
+ *
+ * @example
+ * const app = await buildApi(deps)
+ * await app.listen({ host: deps.config.api.host, port: deps.config.api.port })
+ */
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const { config, logger } = deps
+  const check = bearerCheck(deps.adminToken)
+  const bodyLimit = config.api.bodyLimit
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit,
+    requestTimeout: API_REQUEST_TIMEOUT_MS,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+  })
+  app.setValidatorCompiler(validatorCompiler)
+  installErrorHandling(app, { logger, bodyLimit })
+
+  // JSON only (anything else is 415 UnsupportedMediaType); an empty JSON body counts as no body.
+  app.removeAllContentTypeParsers()
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body.length === 0) done(null, undefined)
+    else parseJson(request, body as string, done)
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'mero node API',
+        version: '1',
+        description: 'Admin API, JSON-RPC, websocket subscriptions and the public proof API v1.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The node admin token' } },
+      },
+      tags: [
+        { name: 'admin', description: 'Contexts, members, capabilities, identities (admin token)' },
+        { name: 'jsonrpc', description: 'JSON-RPC 2.0 execute (admin token)' },
+        {
+          name: 'proofs',
+          description: 'Proofs, checkpoints, consistency, anchors, attestations (DESIGN §10)',
+        },
+        { name: 'ws', description: 'Websocket subscriptions (admin token)' },
+        { name: 'system', description: 'Health and metrics' },
+      ],
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  await app.register(systemRoutes(deps))
+  await app.register(adminRoutes(deps, check), { prefix: '/admin-api' })
+  await app.register(jsonRpcRoute({ contexts: deps.contexts, logger, bodyLimit }, check))
+  await app.register(
+    proofRoutes(
+      {
+        proofs: deps.proofs,
+        attestationsPerRequest: config.limits.attestationsPerRequest,
+        protect: config.api.protectProofs,
+      },
+      check,
+    ),
+    { prefix: '/v1' },
+  )
+  await app.register(wsRoute({ contexts: deps.contexts, logger, bodyLimit }, check))
+  return app as unknown as FastifyInstance
+}

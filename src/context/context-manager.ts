@@ -1,0 +1,816 @@
+/**
+ * `ContextManager`: the service the node and the API use for contexts — node-held identities,
+ * context creation, membership, app execution (one signed delta per mutating call), replication
+ * (`applyRemoteDelta` / `applyRemoteMembershipOp`, validated before merge, pending until their
+ * parents arrive), attestation snapshots and events. State is materialised in memory per context and
+ * persisted incrementally: a delta, the state records it changed and the new heads go into one
+ * atomic batch (group-committed with concurrent writes), and a call returns only once that batch is
+ * durable. After a failed write the manager refuses further calls (reopen it to recover from disk).
+ */
+
+import type { App } from '../apps/app.ts'
+import { KV_APP_ID, kvApp } from '../apps/kv-app.ts'
+import { headsPayloadRoot, type MemberEntry, membersRoot, sortedIdsRoot } from '../attest/leaf.ts'
+import { toHex } from '../core/bytes.ts'
+import { generateKeyPair, verifyAsync } from '../core/ed25519.ts'
+import {
+  Internal,
+  InvalidInput,
+  InvalidSignature,
+  isMeroError,
+  MissingCapability,
+  NotAMember,
+  PendingLimitReached,
+  UnknownApplication,
+  UnknownContext,
+  UnknownIdentity,
+} from '../core/errors.ts'
+import { type Logger, silentLogger } from '../core/logger.ts'
+import { type CrdtOp, type CrdtOpIntent, parseCrdtOp } from '../crdt/crdt-op.ts'
+import type { StateEntry } from '../crdt/crdt-state.ts'
+import { HlcClock } from '../crdt/hlc.ts'
+import { type Delta, decodeDelta, signDelta } from '../dag/delta.ts'
+import { PendingPool } from '../dag/pending-pool.ts'
+import type { Store } from '../store/store.ts'
+import { CAPABILITY_BITS, type Capability, capabilitiesOf, parseCapability } from './capabilities.ts'
+import { ContextReplica, contextWait, deltaWait, opWait } from './context-replica.ts'
+import {
+  type BatchOp,
+  type ContextSections,
+  contextRange,
+  contextSections,
+  seqEntryKey,
+} from './context-store.ts'
+import {
+  decodeMembershipOp,
+  MAX_APPLICATION_BYTES,
+  type MembershipKind,
+  type MembershipOp,
+  signMembershipOp,
+  verifyMembershipOpSignature,
+} from './membership-op.ts'
+import { WriteQueue } from './write-queue.ts'
+
+/** The limits the context layer enforces (a subset of `Config['limits']`). */
+export interface ContextLimits {
+  deltaBytes: number
+  opsPerDelta: number
+  pendingDeltas: number
+  keyBytes: number
+  valueBytes: number
+}
+
+/** Options of {@link ContextManager.open}. */
+export interface ContextManagerOptions {
+  store: Store
+  limits: ContextLimits
+  logger?: Logger
+  /** Applications to run besides the built-in `kv`. */
+  apps?: readonly App[]
+  /** Wall clock for HLCs (tests). */
+  now?: () => number
+  /**
+   * fsync every write batch. Default false: an acknowledged write survives a process crash (kill -9)
+   * but may be lost on power failure; true also survives power loss, at the cost of an fsync per batch
+   * (amortised over concurrent writes by group commit).
+   */
+  sync?: boolean
+}
+
+/** A context as the API shows it. */
+export interface ContextView {
+  contextId: Uint8Array
+  application: string
+  members: { publicKey: Uint8Array; capabilities: Capability[] }[]
+  heads: Uint8Array[]
+  membershipHeads: Uint8Array[]
+  stateRoot: Uint8Array
+  revision: number
+  deltaCount: number
+}
+
+/** Emitted for every applied delta, once it is durable. */
+export interface StateMutationEvent {
+  contextId: Uint8Array
+  newRoot: Uint8Array
+  heads: Uint8Array[]
+  deltaId: Uint8Array
+  author: Uint8Array
+  /** The delta's CRDT ops. */
+  events: CrdtOp[]
+}
+
+/** Emitted for every applied membership op, once it is durable. */
+export interface MembershipChangeEvent {
+  contextId: Uint8Array
+  opId: Uint8Array
+  kind: MembershipKind['type']
+  membershipHeads: Uint8Array[]
+  revision: number
+}
+
+/** What an attester needs to attest a context's current heads and membership. */
+export interface AttestationSnapshot {
+  contextId: Uint8Array
+  /** Sorted head ids. */
+  heads: Uint8Array[]
+  /** RFC 6962 root of the sorted head ids (the heads leaf's payloadRoot). */
+  payloadRoot: Uint8Array
+  stateRoot: Uint8Array
+  revision: number
+  members: MemberEntry[]
+  membersRoot: Uint8Array
+  /** Sorted membership head op ids. */
+  membershipHeads: Uint8Array[]
+  membershipHeadsRoot: Uint8Array
+}
+
+/** Outcome of a replicated delta or op. */
+export type RemoteApplyResult = 'applied' | 'pending' | 'duplicate'
+
+type Retry = { kind: 'delta'; item: Delta } | { kind: 'op'; item: MembershipOp }
+interface Work {
+  ops: BatchOp[]
+  state: StateMutationEvent[]
+  membership: MembershipChangeEvent[]
+  retry: Retry[]
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'))
+/** A plain Uint8Array view (LevelDB hands out Buffers). */
+const plain = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+const newWork = (): Work => ({ ops: [], state: [], membership: [], retry: [] })
+
+function key32(v: unknown, what: string): Uint8Array {
+  if (!(v instanceof Uint8Array) || v.length !== 32)
+    throw new InvalidInput(`${what} must be a 32-byte public key`)
+  return v
+}
+
+/**
+ * The context service.
+ *
+ * @example
+ * const contexts = await ContextManager.open({ store, limits: config.limits })
+ * const { contextId, memberPublicKey } = await contexts.createContext({})
+ * await contexts.execute(contextId, memberPublicKey, 'set', { key: 'a', value: 'b' })
+ */
+export class ContextManager {
+  readonly #s: ContextSections
+  readonly #limits: ContextLimits
+  readonly #log: Logger
+  readonly #apps = new Map<string, App>()
+  readonly #clock: HlcClock
+  readonly #queue: WriteQueue
+  readonly #identities = new Map<string, Uint8Array>()
+  readonly #contextIds = new Set<string>()
+  readonly #replicas = new Map<string, ContextReplica>()
+  readonly #loading = new Map<string, Promise<ContextReplica>>()
+  readonly #pendingDeltas: PendingPool<Delta>
+  readonly #pendingOps: PendingPool<MembershipOp>
+  readonly #stateListeners = new Set<(e: StateMutationEvent) => void>()
+  readonly #membershipListeners = new Set<(e: MembershipChangeEvent) => void>()
+  #failed: unknown
+  #closed = false
+
+  private constructor(opts: ContextManagerOptions) {
+    this.#s = contextSections(opts.store)
+    this.#limits = { ...opts.limits }
+    this.#log = opts.logger ?? silentLogger()
+    this.#clock = new HlcClock(new Uint8Array(32), opts.now)
+    this.#pendingDeltas = new PendingPool(opts.limits.pendingDeltas)
+    this.#pendingOps = new PendingPool(opts.limits.pendingDeltas)
+    for (const app of [kvApp(), ...(opts.apps ?? [])]) this.#apps.set(app.id, app)
+    this.#queue = new WriteQueue(opts.store, (e) => {
+      this.#failed = e
+      this.#replicas.clear()
+      this.#log.error({ err: e }, 'context write failed; the context manager stops accepting calls')
+    }, { sync: opts.sync === true })
+  }
+
+  /** Opens the context layer on `store` (which the caller keeps owning and closes). */
+  static async open(opts: ContextManagerOptions): Promise<ContextManager> {
+    const m = new ContextManager(opts)
+    for await (const [k, v] of m.#s.key.iterator()) m.#identities.set(k, v)
+    for await (const k of m.#s.ctx.keys()) m.#contextIds.add(k)
+    return m
+  }
+
+  /** Waits for queued writes, then refuses further calls. Does not close the store. */
+  async close(): Promise<void> {
+    this.#closed = true
+    await this.#queue.drain()
+  }
+
+  // ── identities ──────────────────────────────────────────────────────────────────────────────
+
+  /** Creates a node-held Ed25519 identity (its secret stays in the database) and returns its public key. */
+  async createIdentity(): Promise<Uint8Array> {
+    this.#assertOpen()
+    const kp = generateKeyPair()
+    await this.#commit({ ...newWork(), ops: [this.#identityOp(kp.publicKey, kp.secretKey)] })
+    return kp.publicKey
+  }
+
+  /** Public keys of the node-held identities. */
+  async listIdentities(): Promise<Uint8Array[]> {
+    return [...this.#identities.keys()].sort().map(unhex)
+  }
+
+  #identityOp(publicKey: Uint8Array, secretKey: Uint8Array): BatchOp {
+    this.#identities.set(hex(publicKey), secretKey)
+    return { type: 'put', sublevel: this.#s.key, key: hex(publicKey), value: secretKey }
+  }
+
+  #secretOf(publicKey: Uint8Array, what = 'signer'): Uint8Array {
+    const secret = this.#identities.get(hex(key32(publicKey, what)))
+    if (!secret)
+      throw new UnknownIdentity(`the node holds no identity ${toHex(publicKey)}`, {
+        details: { [what]: toHex(publicKey) },
+      })
+    return secret
+  }
+
+  // ── contexts ────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Creates a context: a one-time context key signs the genesis op (then is discarded) naming a fresh
+   * node-held identity as author, who gets every capability.
+   */
+  async createContext(
+    options: { application?: string } = {},
+  ): Promise<{ contextId: Uint8Array; memberPublicKey: Uint8Array }> {
+    this.#assertOpen()
+    const application = options.application ?? KV_APP_ID
+    if (
+      typeof application !== 'string' ||
+      application.length === 0 ||
+      Buffer.byteLength(application) > MAX_APPLICATION_BYTES
+    )
+      throw new InvalidInput('application must be a non-empty string of at most 256 bytes')
+    const author = generateKeyPair()
+    const genesis = (() => {
+      const contextKey = generateKeyPair()
+      const { publicKey: contextId } = contextKey
+      return signMembershipOp(
+        {
+          contextId,
+          signerId: contextId,
+          nonce: 0,
+          parents: [],
+          kind: { type: 'Create', author: author.publicKey, application },
+        },
+        contextKey.secretKey,
+      )
+    })()
+    const work = newWork()
+    work.ops.push(this.#identityOp(author.publicKey, author.secretKey))
+    const replica = ContextReplica.empty(genesis.contextId)
+    replica.checkOp(genesis)
+    this.#replicas.set(replica.idHex, replica)
+    this.#contextIds.add(replica.idHex)
+    this.#applyOp(replica, genesis, work)
+    await this.#commit(work)
+    return { contextId: genesis.contextId, memberPublicKey: author.publicKey }
+  }
+
+  /** Ids of every context this node stores. */
+  async listContextIds(): Promise<Uint8Array[]> {
+    this.#assertOpen()
+    return [...this.#contextIds].sort().map(unhex)
+  }
+
+  /** Every context this node stores. */
+  async listContexts(): Promise<ContextView[]> {
+    const ids = await this.listContextIds()
+    return Promise.all(ids.map((id) => this.getContext(id)))
+  }
+
+  /** One context; throws `UnknownContext`. */
+  async getContext(contextId: Uint8Array): Promise<ContextView> {
+    const r = await this.#mustReplica(contextId)
+    const state = r.membership.current
+    return {
+      contextId: r.id,
+      application: state.application,
+      members: [...state.members.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, bits]) => ({ publicKey: unhex(k), capabilities: capabilitiesOf(bits) })),
+      heads: r.dag.heads().map(unhex),
+      membershipHeads: r.membership.heads().map(unhex),
+      stateRoot: r.crdt.root(),
+      revision: state.revision,
+      deltaCount: r.dag.size,
+    }
+  }
+
+  /** Whether `member` currently holds `capability` in the context (false for unknown contexts). */
+  async hasCapability(contextId: Uint8Array, member: Uint8Array, capability: Capability): Promise<boolean> {
+    const r = await this.#replica(contextId)
+    if (!r) return false
+    const bits = r.membership.current.members.get(hex(member))
+    return bits !== undefined && (bits & CAPABILITY_BITS[parseCapability(capability)]) !== 0
+  }
+
+  /** The context's heads, roots and membership, taken after every write it reflects is durable. */
+  async attestationSnapshot(contextId: Uint8Array): Promise<AttestationSnapshot> {
+    const r = await this.#mustReplica(contextId)
+    const state = r.membership.current
+    const heads = r.dag.heads().map(unhex)
+    const members = [...state.members.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, bits]) => ({ key: unhex(k), capabilityBits: bits }))
+    const membershipHeads = r.membership.heads().map(unhex)
+    const snapshot: AttestationSnapshot = {
+      contextId: r.id,
+      heads,
+      payloadRoot: headsPayloadRoot(heads),
+      stateRoot: r.crdt.root(),
+      revision: state.revision,
+      members,
+      membersRoot: membersRoot(members),
+      membershipHeads,
+      membershipHeadsRoot: sortedIdsRoot(membershipHeads),
+    }
+    await this.#queue.enqueue([]) // resolves once everything queued before it is durable
+    return snapshot
+  }
+
+  /** The materialised state entries (what the state root commits to), in key byte order. */
+  async stateEntries(contextId: Uint8Array): Promise<StateEntry[]> {
+    return (await this.#mustReplica(contextId)).crdt.entries()
+  }
+
+  // ── membership ──────────────────────────────────────────────────────────────────────────────
+
+  /** Adds members (signer needs ManageMembers). */
+  async addMembers(contextId: Uint8Array, signer: Uint8Array, members: Uint8Array[]): Promise<void> {
+    await this.#localOp(contextId, signer, { type: 'AddMembers', members: this.#memberList(members) })
+  }
+
+  /** Removes members (signer needs ManageMembers); each must be a member. */
+  async removeMembers(contextId: Uint8Array, signer: Uint8Array, members: Uint8Array[]): Promise<void> {
+    await this.#localOp(
+      contextId,
+      signer,
+      { type: 'RemoveMembers', members: this.#memberList(members) },
+      true,
+    )
+  }
+
+  /** Grants a capability to a member (signer needs ManageMembers). */
+  async grant(
+    contextId: Uint8Array,
+    signer: Uint8Array,
+    member: Uint8Array,
+    capability: Capability,
+  ): Promise<void> {
+    await this.#localOp(
+      contextId,
+      signer,
+      { type: 'Grant', member: key32(member, 'member'), capability: parseCapability(capability) },
+      true,
+    )
+  }
+
+  /** Revokes a capability from a member (signer needs ManageMembers). */
+  async revoke(
+    contextId: Uint8Array,
+    signer: Uint8Array,
+    member: Uint8Array,
+    capability: Capability,
+  ): Promise<void> {
+    await this.#localOp(
+      contextId,
+      signer,
+      { type: 'Revoke', member: key32(member, 'member'), capability: parseCapability(capability) },
+      true,
+    )
+  }
+
+  /** Switches the context's application (signer needs ManageApplication). */
+  async updateApplication(contextId: Uint8Array, signer: Uint8Array, application: string): Promise<void> {
+    if (
+      typeof application !== 'string' ||
+      application.length === 0 ||
+      Buffer.byteLength(application) > MAX_APPLICATION_BYTES
+    )
+      throw new InvalidInput('application must be a non-empty string of at most 256 bytes')
+    await this.#localOp(contextId, signer, { type: 'UpdateApplication', application })
+  }
+
+  #memberList(members: Uint8Array[]): Uint8Array[] {
+    if (!Array.isArray(members) || members.length === 0)
+      throw new InvalidInput('members must be a non-empty array')
+    const byHex = new Map(members.map((m, i) => [hex(key32(m, `members[${i}]`)), m]))
+    return [...byHex.keys()].sort().map(unhex)
+  }
+
+  async #localOp(
+    contextId: Uint8Array,
+    signer: Uint8Array,
+    kind: MembershipKind,
+    targetsMustBeMembers = false,
+  ): Promise<void> {
+    const r = await this.#mustReplica(contextId)
+    const secret = this.#secretOf(signer)
+    const state = r.membership.current
+    const need = kind.type === 'UpdateApplication' ? 'ManageApplication' : 'ManageMembers'
+    const bits = state.members.get(hex(signer))
+    if (bits === undefined || (bits & CAPABILITY_BITS[need]) === 0)
+      throw new MissingCapability(`${kind.type} needs ${need}`, {
+        details: { capability: need, signer: toHex(signer) },
+      })
+    if (targetsMustBeMembers) {
+      const targets =
+        kind.type === 'RemoveMembers'
+          ? kind.members
+          : kind.type === 'Grant' || kind.type === 'Revoke'
+            ? [kind.member]
+            : []
+      for (const t of targets)
+        if (!state.members.has(hex(t)))
+          throw new NotAMember(`${toHex(t)} is not a member of the context`, {
+            details: { member: toHex(t) },
+          })
+    }
+    const op = signMembershipOp(
+      {
+        contextId: r.id,
+        signerId: signer,
+        nonce: r.membership.nextNonce(signer),
+        parents: r.membership.heads().map(unhex),
+        kind,
+      },
+      secret,
+    )
+    r.checkOp(op)
+    const work = newWork()
+    this.#applyOp(r, op, work)
+    this.#drain(work)
+    await this.#commit(work)
+  }
+
+  // ── execution ───────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Runs `method` of the context's application as `executor` (a node-held identity and a member).
+   * `args` is a JSON text or an already parsed value. A mutating call commits exactly one signed delta.
+   */
+  async execute(
+    contextId: Uint8Array,
+    executor: Uint8Array,
+    method: string,
+    args: unknown,
+  ): Promise<{ output: unknown; deltaId?: Uint8Array }> {
+    const r = await this.#mustReplica(contextId)
+    const secret = this.#secretOf(executor, 'executor')
+    this.#assertMember(r, executor)
+    let parsed = args
+    if (typeof args === 'string') {
+      try {
+        parsed = args.length === 0 ? {} : JSON.parse(args)
+      } catch {
+        throw new InvalidInput('argsJson is not valid JSON')
+      }
+    }
+    if (typeof method !== 'string' || method.length === 0)
+      throw new InvalidInput('method must be a non-empty string')
+    const application = r.membership.current.application
+    const app = this.#apps.get(application)
+    if (!app)
+      throw new UnknownApplication(`this node does not run application ${JSON.stringify(application)}`, {
+        details: { application },
+      })
+    const result = app.call(
+      { contextId: r.id, executor, state: r.crdt, limits: this.#limits },
+      method,
+      parsed,
+    )
+    if (!result.ops || result.ops.length === 0) return { output: result.output }
+    const deltaId = await this.#commitOps(r, executor, secret, result.ops)
+    return deltaId ? { output: result.output, deltaId } : { output: result.output }
+  }
+
+  /**
+   * Commits CRDT ops directly as one delta by `executor` (for apps and tools; `set.rm` without tags
+   * removes what is observed now). Returns the delta id, or `undefined` when nothing would change.
+   */
+  async commit(
+    contextId: Uint8Array,
+    executor: Uint8Array,
+    ops: CrdtOpIntent[],
+  ): Promise<Uint8Array | undefined> {
+    const r = await this.#mustReplica(contextId)
+    const secret = this.#secretOf(executor, 'executor')
+    this.#assertMember(r, executor)
+    if (!Array.isArray(ops)) throw new InvalidInput('ops must be an array')
+    return this.#commitOps(r, executor, secret, ops)
+  }
+
+  #assertMember(r: ContextReplica, who: Uint8Array): void {
+    if (!r.membership.current.members.has(hex(who)))
+      throw new NotAMember(`${toHex(who)} is not a member of the context`, {
+        details: { member: toHex(who) },
+      })
+  }
+
+  async #commitOps(
+    r: ContextReplica,
+    executor: Uint8Array,
+    secret: Uint8Array,
+    intents: readonly CrdtOpIntent[],
+  ): Promise<Uint8Array | undefined> {
+    const ops = r.crdt.prepare(intents).map((op) => parseCrdtOp(op, this.#limits))
+    if (ops.length === 0) return undefined
+    const heads = r.dag.heads()
+    const hlc = this.#clock.now(
+      heads.map((h) => r.dag.get(h)!),
+      executor,
+    )
+    const delta = signDelta(
+      {
+        contextId: r.id,
+        parents: heads.map(unhex),
+        author: executor,
+        hlc: { wallMs: hlc.wallMs, counter: hlc.counter },
+        membershipHeads: r.membership.heads().map(unhex),
+        ops,
+      },
+      secret,
+      this.#limits,
+    )
+    r.checkDelta(delta)
+    const work = newWork()
+    this.#applyDelta(r, delta, work)
+    this.#drain(work)
+    await this.#commit(work)
+    return delta.id
+  }
+
+  // ── replication ─────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Validates and merges a delta from a peer: size limits, encoding, signature, membership of its
+   * author at its membership heads, parents. Unknown parents (or context, or membership heads) →
+   * held as pending and merged when they arrive. Invalid → throws and nothing is stored.
+   */
+  async applyRemoteDelta(bytes: Uint8Array): Promise<RemoteApplyResult> {
+    this.#assertOpen()
+    const delta = decodeDelta(bytes, this.#limits)
+    const idHex = hex(delta.id)
+    const ctxHex = hex(delta.contextId)
+    if (this.#replicas.get(ctxHex)?.dag.has(idHex)) return 'duplicate'
+    if (this.#pendingDeltas.has(idHex)) return 'pending'
+    if (!(await verifyAsync(delta.author, delta.id, delta.signature)))
+      throw new InvalidSignature('delta signature does not verify')
+    const r = await this.#replica(delta.contextId)
+    if (!r) return this.#hold(this.#pendingDeltas, idHex, delta, [contextWait(ctxHex)])
+    if (r.dag.has(idHex)) return 'duplicate'
+    const waits = r.deltaWaits(delta)
+    if (waits.length > 0) return this.#hold(this.#pendingDeltas, idHex, delta, waits)
+    r.checkDelta(delta)
+    const work = newWork()
+    this.#applyDelta(r, delta, work)
+    this.#drain(work)
+    await this.#commit(work)
+    return 'applied'
+  }
+
+  /**
+   * Validates and merges a membership op from a peer (a genesis op creates the context here).
+   * Unknown parents or context → pending. Invalid → throws.
+   */
+  async applyRemoteMembershipOp(bytes: Uint8Array): Promise<RemoteApplyResult> {
+    this.#assertOpen()
+    const op = decodeMembershipOp(bytes)
+    const idHex = hex(op.id)
+    const ctxHex = hex(op.contextId)
+    if (this.#replicas.get(ctxHex)?.membership.has(idHex)) return 'duplicate'
+    if (this.#pendingOps.has(idHex)) return 'pending'
+    if (!verifyMembershipOpSignature(op))
+      throw new InvalidSignature('membership op signature does not verify')
+    let r = await this.#replica(op.contextId)
+    if (r?.membership.has(idHex)) return 'duplicate'
+    const work = newWork()
+    if (!r) {
+      if (op.kind.type !== 'Create') return this.#hold(this.#pendingOps, idHex, op, [contextWait(ctxHex)])
+      r = ContextReplica.empty(op.contextId)
+      r.checkOp(op)
+      this.#replicas.set(ctxHex, r)
+      this.#contextIds.add(ctxHex)
+    } else {
+      const waits = r.opWaits(op)
+      if (waits.length > 0) return this.#hold(this.#pendingOps, idHex, op, waits)
+      r.checkOp(op)
+    }
+    this.#applyOp(r, op, work)
+    this.#drain(work)
+    await this.#commit(work)
+    return 'applied'
+  }
+
+  /** A stored delta's wire bytes. */
+  async getDelta(contextId: Uint8Array, id: Uint8Array): Promise<Uint8Array | undefined> {
+    const r = await this.#mustReplica(contextId)
+    const meta = r.dag.get(hex(id))
+    if (!meta) return undefined
+    const bytes = await this.#s.dlt.get(seqEntryKey(r.idHex, meta.seq))
+    return bytes && plain(bytes)
+  }
+
+  /** Everything needed to replicate a context: membership ops and deltas, each parents first. */
+  async exportContext(contextId: Uint8Array): Promise<{ membershipOps: Uint8Array[]; deltas: Uint8Array[] }> {
+    const r = await this.#mustReplica(contextId)
+    const membershipOps = r.membership.ops().map((op) => op.bytes)
+    await this.#queue.enqueue([])
+    const deltas: Uint8Array[] = []
+    for await (const v of this.#s.dlt.values(contextRange(r.idHex))) deltas.push(plain(v))
+    return { membershipOps, deltas }
+  }
+
+  /** Ids that pending items of a context wait for and that this node lacks (what to fetch). */
+  missing(contextId: Uint8Array): { deltas: Uint8Array[]; membershipOps: Uint8Array[] } {
+    const ctxHex = hex(contextId)
+    const deltas = new Set<string>()
+    const ops = new Set<string>()
+    for (const w of [...this.#pendingDeltas.waits(), ...this.#pendingOps.waits()]) {
+      const [kind, c, id] = w.split(':')
+      if (c !== ctxHex || id === undefined) continue
+      if (kind === 'd' && !this.#pendingDeltas.has(id)) deltas.add(id)
+      if (kind === 'm' && !this.#pendingOps.has(id)) ops.add(id)
+    }
+    return { deltas: [...deltas].sort().map(unhex), membershipOps: [...ops].sort().map(unhex) }
+  }
+
+  /** Number of deltas and ops held pending. */
+  pendingCount(): { deltas: number; membershipOps: number } {
+    return { deltas: this.#pendingDeltas.size, membershipOps: this.#pendingOps.size }
+  }
+
+  // ── events ──────────────────────────────────────────────────────────────────────────────────
+
+  /** Subscribes to applied deltas (after they are durable); returns the unsubscribe function. */
+  onStateMutation(listener: (e: StateMutationEvent) => void): () => void {
+    this.#stateListeners.add(listener)
+    return () => this.#stateListeners.delete(listener)
+  }
+
+  /** Subscribes to applied membership ops (after they are durable); returns the unsubscribe function. */
+  onMembershipChange(listener: (e: MembershipChangeEvent) => void): () => void {
+    this.#membershipListeners.add(listener)
+    return () => this.#membershipListeners.delete(listener)
+  }
+
+  // ── internals ───────────────────────────────────────────────────────────────────────────────
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Internal('the context manager is closed')
+    if (this.#failed !== undefined)
+      throw new Internal('a context write failed; reopen the node', { cause: this.#failed })
+  }
+
+  async #replica(contextId: Uint8Array): Promise<ContextReplica | undefined> {
+    this.#assertOpen()
+    const ctxHex = hex(key32(contextId, 'contextId'))
+    const r = this.#replicas.get(ctxHex)
+    if (r) return r
+    if (!this.#contextIds.has(ctxHex)) return undefined
+    let loading = this.#loading.get(ctxHex)
+    if (!loading) {
+      loading = ContextReplica.load(contextId, this.#s).then(
+        (loaded) => {
+          this.#loading.delete(ctxHex)
+          const now = this.#replicas.get(ctxHex) ?? loaded
+          this.#replicas.set(ctxHex, now)
+          return now
+        },
+        (e) => {
+          this.#loading.delete(ctxHex)
+          throw e
+        },
+      )
+      this.#loading.set(ctxHex, loading)
+    }
+    return loading
+  }
+
+  async #mustReplica(contextId: Uint8Array): Promise<ContextReplica> {
+    const r = await this.#replica(contextId)
+    if (!r)
+      throw new UnknownContext(`no context ${toHex(contextId)} on this node`, {
+        details: { contextId: toHex(contextId) },
+      })
+    return r
+  }
+
+  #hold<T>(pool: PendingPool<T>, id: string, item: T, waits: string[]): RemoteApplyResult {
+    if (!pool.hold(id, item, waits))
+      throw new PendingLimitReached(`${this.#limits.pendingDeltas} items are already pending`, {
+        details: { limit: 'pendingDeltas' },
+      })
+    return 'pending'
+  }
+
+  #applyDelta(r: ContextReplica, d: Delta, work: Work): void {
+    const { ops } = r.applyDelta(d, this.#s)
+    this.#clock.observe(d.hlc)
+    work.ops.push(...ops)
+    if (this.#stateListeners.size > 0)
+      work.state.push({
+        contextId: r.id,
+        newRoot: r.crdt.root(),
+        heads: r.dag.heads().map(unhex),
+        deltaId: d.id,
+        author: d.author,
+        events: d.ops,
+      })
+    for (const { item } of this.#pendingDeltas.arrived(deltaWait(r.idHex, hex(d.id))))
+      work.retry.push({ kind: 'delta', item })
+  }
+
+  #applyOp(r: ContextReplica, op: MembershipOp, work: Work): void {
+    const isGenesis = op.kind.type === 'Create'
+    work.ops.push(...r.applyOp(op, this.#s))
+    if (this.#membershipListeners.size > 0)
+      work.membership.push({
+        contextId: r.id,
+        opId: op.id,
+        kind: op.kind.type,
+        membershipHeads: r.membership.heads().map(unhex),
+        revision: r.membership.current.revision,
+      })
+    const waits = [opWait(r.idHex, hex(op.id)), ...(isGenesis ? [contextWait(r.idHex)] : [])]
+    for (const w of waits) {
+      for (const { item } of this.#pendingOps.arrived(w)) work.retry.push({ kind: 'op', item })
+      for (const { item } of this.#pendingDeltas.arrived(w)) work.retry.push({ kind: 'delta', item })
+    }
+  }
+
+  /** Merges everything that became ready while applying (iteratively: long pending chains stay off the stack). */
+  #drain(work: Work): void {
+    while (work.retry.length > 0) {
+      const next = work.retry.pop()!
+      const ctxHex = hex(next.item.contextId)
+      const r = this.#replicas.get(ctxHex)
+      const idHex = hex(next.item.id)
+      if (!r) continue
+      try {
+        if (next.kind === 'delta') {
+          if (r.dag.has(idHex)) continue
+          const waits = r.deltaWaits(next.item)
+          if (waits.length > 0) {
+            if (!this.#pendingDeltas.hold(idHex, next.item, waits)) this.#discard(deltaWait(ctxHex, idHex))
+            continue
+          }
+          r.checkDelta(next.item)
+          this.#applyDelta(r, next.item, work)
+        } else {
+          if (r.membership.has(idHex)) continue
+          const waits = r.opWaits(next.item)
+          if (waits.length > 0) {
+            if (!this.#pendingOps.hold(idHex, next.item, waits)) this.#discard(opWait(ctxHex, idHex))
+            continue
+          }
+          r.checkOp(next.item)
+          this.#applyOp(r, next.item, work)
+        }
+      } catch (e) {
+        if (!isMeroError(e)) throw e
+        this.#log.debug(
+          { err: e, id: idHex, kind: next.kind },
+          'dropped a pending item that turned out invalid',
+        )
+        this.#discard(next.kind === 'delta' ? deltaWait(ctxHex, idHex) : opWait(ctxHex, idHex))
+      }
+    }
+  }
+
+  /** Drops every pending item that (transitively) waits on `wait`, which will never arrive. */
+  #discard(wait: string): void {
+    const stack = [wait]
+    while (stack.length > 0) {
+      const w = stack.pop()!
+      const ctxHex = w.split(':')[1]!
+      for (const id of this.#pendingDeltas.discard(w)) stack.push(deltaWait(ctxHex, id))
+      for (const id of this.#pendingOps.discard(w)) stack.push(opWait(ctxHex, id))
+    }
+  }
+
+  async #commit(work: Work): Promise<void> {
+    await this.#queue.enqueue(work.ops)
+    for (const e of work.membership) this.#emit(this.#membershipListeners, e)
+    for (const e of work.state) this.#emit(this.#stateListeners, e)
+  }
+
+  #emit<E>(listeners: Set<(e: E) => void>, e: E): void {
+    for (const l of listeners) {
+      try {
+        l(e)
+      } catch (err) {
+        this.#log.warn({ err }, 'a context event listener threw')
+      }
+    }
+  }
+}

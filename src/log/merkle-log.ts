@@ -1,0 +1,591 @@
+/**
+ * An append-only RFC 6962 Merkle log persisted in one LevelDB section, laid out like C2SP tlog-tiles:
+ *
+ * - `t/<level>/<n>`: a full tile — the 256 node hashes `[256n, 256n+256)` of one tree level (level 0 =
+ *   leaf hashes). Written once, when full; never changed after its append commits.
+ * - `e/<n>`: a full entry bundle — leaves `[256n, 256n+256)`, each as u16 BE length ‖ bytes.
+ * - `f/<first>`: a fragment of the last, partial bundle — the leaves one append added to it. Deleted
+ *   (in the committing batch) when the bundle fills.
+ * - `m/size`: the committed tree size (u64 BE). Tiles and bundles at or beyond it are ignored.
+ * - `i/<base64 leafHash>` → leaf index (u64 BE) and `m/indexed`: the derived leafHash → index lookup,
+ *   written in the background after each append and caught up from the tiles on open.
+ *
+ * In memory the log keeps only its right edge: per level the hashes of the tile being filled (≤ 255),
+ * and the leaves of the partial bundle; every complete node of any past tree size is in a full tile
+ * or in that edge, so proofs for any tree size need no recomputation beyond folding ≤ log n hashes.
+ *
+ * An append is crash-atomic: `m/size` moves in the final batch of the append, together with the last
+ * fragment and the fragment deletions. A small append is exactly one batch; a large one writes its full
+ * tiles and bundles ahead in chunks (overlapping hashing and disk), still invisible until `m/size` moves.
+ */
+import { readU64be, toBase64, u64be } from '../core/bytes.ts'
+import { Aborted, Internal, InvalidInput, InvalidTreeRange } from '../core/errors.ts'
+import { sha256 } from '../core/hash.ts'
+import type { Section } from '../store/store.ts'
+import { seqKey } from '../store/store.ts'
+import {
+  consistencyRanges,
+  EMPTY_ROOT,
+  foldRange,
+  inclusionRanges,
+  type LeafRange,
+  rangeNodes,
+  type TreeNode,
+} from './merkle.ts'
+
+const DEFAULT_WIDTH = 256
+const MAX_LEAF = 0xffff
+const WIDTH_KEY = 'm/width'
+const SIZE_KEY = 'm/size'
+const INDEXED_KEY = 'm/indexed'
+const INDEX_CHUNK = 16_384
+
+/** Options of {@link MerkleLog.open}. */
+export interface MerkleLogOptions {
+  /** Bytes of tiles and bundles per intermediate batch of a large append (default 8 MiB). */
+  chunkBytes?: number
+  /**
+   * Hashes per tile and leaves per bundle, a power of two in 2..256 (default 256). Fixed when the log is
+   * created (stored in `m/width`); small widths exist for tests.
+   */
+  tileWidth?: number
+  signal?: AbortSignal
+}
+
+/** Options of a read or an append. */
+export interface LogCallOptions {
+  signal?: AbortSignal
+}
+
+/** What {@link MerkleLog.append} returns. */
+export interface AppendResult {
+  /** Index of the first appended leaf. */
+  firstIndex: number
+  /** Tree size after the append. */
+  size: number
+  /** Root hash at that size. */
+  root: Uint8Array
+}
+
+interface Level {
+  /** Index of the tile being filled. */
+  tile: number
+  /** Hashes in it. */
+  n: number
+  buf: Uint8Array
+  /** The last node of the previous tile (the frontier while `n` is 0). */
+  last: Uint8Array | undefined
+}
+
+type Batch = ReturnType<Section['batch']>
+
+const bundleKey = (bundle: number) => `e/${seqKey(bundle)}`
+const fragKey = (first: number) => `f/${seqKey(first)}`
+const indexKey = (leafHash: Uint8Array) => `i/${toBase64(leafHash)}`
+const pow2 = (level: number) => 2 ** level
+const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+function encodeBundle(leaves: readonly Uint8Array[]): Uint8Array {
+  let n = 0
+  for (const l of leaves) n += 2 + l.length
+  const out = new Uint8Array(n)
+  let o = 0
+  for (const l of leaves) {
+    out[o] = l.length >>> 8
+    out[o + 1] = l.length & 0xff
+    out.set(l, o + 2)
+    o += 2 + l.length
+  }
+  return out
+}
+
+function decodeBundle(bytes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = []
+  let o = 0
+  while (o < bytes.length) {
+    if (o + 2 > bytes.length) throw new Internal('corrupt entry bundle in the Merkle log')
+    const len = ((bytes[o] as number) << 8) | (bytes[o + 1] as number)
+    if (o + 2 + len > bytes.length) throw new Internal('corrupt entry bundle in the Merkle log')
+    out.push(bytes.subarray(o + 2, o + 2 + len))
+    o += 2 + len
+  }
+  return out
+}
+
+/** A plain Uint8Array view of a value read from LevelDB (a Buffer's `slice` would not copy). */
+function plain(v: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(v) === Uint8Array.prototype
+    ? v
+    : new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+}
+
+function checkSignal(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new Aborted('the Merkle log operation was aborted', { cause: signal.reason })
+}
+
+/** Batches of one append: intermediate chunks written ahead (≤ 2 in flight), then the committing batch. */
+class AppendWriter {
+  private batch: Batch
+  private bytes = 0
+  private keys: string[] = []
+  private readonly inflight: Promise<void>[] = []
+  private failure: unknown
+
+  constructor(
+    private readonly section: Section,
+    private readonly chunkBytes: number,
+    private readonly pending: Map<string, Uint8Array>,
+  ) {
+    this.batch = section.batch()
+  }
+
+  /** Puts a tile or bundle, visible to readers through `pending` until it is durable. */
+  putData(key: string, value: Uint8Array): void {
+    this.batch.put(key, value)
+    this.pending.set(key, value)
+    this.keys.push(key)
+    this.bytes += value.length
+  }
+
+  put(key: string, value: Uint8Array): void {
+    this.batch.put(key, value)
+  }
+
+  del(key: string): void {
+    this.batch.del(key)
+  }
+
+  get full(): boolean {
+    return this.bytes >= this.chunkBytes
+  }
+
+  /** Starts writing the current chunk and opens a new batch; waits while two chunks are in flight. */
+  async flush(): Promise<void> {
+    const keys = this.keys
+    const write = this.batch.write().then(
+      () => {
+        for (const k of keys) this.pending.delete(k)
+      },
+      (e: unknown) => {
+        this.failure ??= e
+      },
+    )
+    this.inflight.push(write)
+    this.batch = this.section.batch()
+    this.bytes = 0
+    this.keys = []
+    if (this.inflight.length > 2) await this.inflight.shift()
+    else await yieldNow()
+    if (this.failure !== undefined) throw this.failure
+  }
+
+  /** Waits for the chunks, then writes the committing batch. */
+  async commit(): Promise<void> {
+    await Promise.all(this.inflight)
+    if (this.failure !== undefined) throw this.failure
+    await this.batch.write()
+  }
+
+  async discard(): Promise<void> {
+    await Promise.all(this.inflight)
+    await this.batch.close()
+  }
+}
+
+/** An append-only RFC 6962 Merkle log persisted in a LevelDB section (see the module notes). */
+export class MerkleLog {
+  private committed = 0
+  private levels: Level[] = []
+  private tailLeaves: Uint8Array[] = []
+  private tailBundle = 0
+  private tailFrags: number[] = []
+  private readonly pending = new Map<string, Uint8Array>()
+  private readonly tileCache = new Map<string, Uint8Array>()
+  private readonly bundleCache = new Map<number, Uint8Array[]>()
+  private readonly scratch = new Uint8Array(65)
+  private lock: Promise<unknown> = Promise.resolve()
+  private indexing: Promise<void> = Promise.resolve()
+  private indexError: unknown
+  private closed = false
+
+  private constructor(
+    private readonly section: Section,
+    private readonly chunkBytes: number,
+    private readonly width: number,
+  ) {
+    this.scratch[0] = 1
+  }
+
+  /**
+   * Opens the log stored in `section` (creating an empty one), rebuilds its right edge and catches the
+   * leafHash index up in the background.
+   *
+   * @example
+   * const log = await MerkleLog.open(section(store, 'log'))
+   */
+  static async open(section: Section, options: MerkleLogOptions = {}): Promise<MerkleLog> {
+    checkSignal(options.signal)
+    await section.open()
+    const stored = await section.get(WIDTH_KEY)
+    const width = stored ? Number(readU64be(stored)) : (options.tileWidth ?? DEFAULT_WIDTH)
+    if (!Number.isInteger(width) || width < 2 || width > 256 || (width & (width - 1)) !== 0)
+      throw new InvalidInput('tileWidth must be a power of two in 2..256', { details: { tileWidth: width } })
+    if (options.tileWidth !== undefined && options.tileWidth !== width)
+      throw new InvalidInput(`this log was created with tileWidth ${width}`, {
+        details: { tileWidth: width },
+      })
+    if (!stored) await section.put(WIDTH_KEY, u64be(width))
+    const log = new MerkleLog(section, Math.max(1, options.chunkBytes ?? 8 * 1024 * 1024), width)
+    await log.load()
+    const indexedBytes = await section.get(INDEXED_KEY)
+    const indexed = indexedBytes ? Number(readU64be(indexedBytes)) : 0
+    if (indexed < log.committed) log.scheduleIndex(indexed, log.committed, undefined)
+    return log
+  }
+
+  /** The committed number of leaves. */
+  get size(): number {
+    return this.committed
+  }
+
+  /**
+   * Appends leaves (each at most 65,535 bytes); resolves once they are durable. Appends run one at a
+   * time, in call order. Throws InvalidInput on a bad leaf, Aborted when `signal` fires first.
+   *
+   * @example
+   * const { firstIndex, size, root } = await log.append([leafBytes])
+   */
+  append(leaves: readonly Uint8Array[], options: LogCallOptions = {}): Promise<AppendResult> {
+    if (!Array.isArray(leaves)) return Promise.reject(new InvalidInput('leaves must be an array'))
+    for (const l of leaves)
+      if (!(l instanceof Uint8Array) || l.length > MAX_LEAF)
+        return Promise.reject(
+          new InvalidInput(`every leaf must be a Uint8Array of at most ${MAX_LEAF} bytes`),
+        )
+    const run = this.lock.then(async () => {
+      this.assertOpen()
+      checkSignal(options.signal)
+      if (leaves.length === 0)
+        return { firstIndex: this.committed, size: this.committed, root: this.rootOf(this.committed) }
+      try {
+        return await this.appendNow(leaves, options.signal)
+      } catch (e) {
+        await this.load() // back to the committed state
+        throw e
+      }
+    })
+    this.lock = run.catch(() => {})
+    return run
+  }
+
+  private async appendNow(
+    leaves: readonly Uint8Array[],
+    signal: AbortSignal | undefined,
+  ): Promise<AppendResult> {
+    const first = this.committed
+    const w = new AppendWriter(this.section, this.chunkBytes, this.pending)
+    const hashes = new Uint8Array(leaves.length * 32)
+    const fragDeletes: string[] = []
+    let input = new Uint8Array(257) // input[0] stays 0x00, the RFC 6962 leaf prefix
+    try {
+      for (let i = 0; i < leaves.length; i++) {
+        const leaf = leaves[i] as Uint8Array
+        if (input.length < leaf.length + 1) input = new Uint8Array(leaf.length + 1)
+        input.set(leaf, 1)
+        const h = sha256(input.subarray(0, leaf.length + 1))
+        hashes.set(h, 32 * i)
+        this.push(0, h, w)
+        this.tailLeaves.push(leaf)
+        if (this.tailLeaves.length === this.width) {
+          w.putData(bundleKey(this.tailBundle), encodeBundle(this.tailLeaves))
+          for (const f of this.tailFrags) fragDeletes.push(fragKey(f))
+          this.tailFrags = []
+          this.tailLeaves = []
+          this.tailBundle++
+        }
+        if (w.full) {
+          checkSignal(signal)
+          await w.flush()
+        }
+      }
+      const size = first + leaves.length
+      const bundleStart = this.tailBundle * this.width
+      const fragStart = Math.max(first, bundleStart)
+      if (fragStart < size) {
+        const at = fragStart - bundleStart
+        const frag = encodeBundle(this.tailLeaves.slice(at))
+        w.put(fragKey(fragStart), frag)
+        this.tailLeaves.splice(at, this.tailLeaves.length - at, ...decodeBundle(frag)) // own copies
+        this.tailFrags.push(fragStart)
+      }
+      for (const k of fragDeletes) w.del(k)
+      w.put(SIZE_KEY, u64be(size))
+      checkSignal(signal)
+      await w.commit()
+      this.committed = size
+      this.pending.clear()
+      this.scheduleIndex(first, size, hashes)
+      return { firstIndex: first, size, root: this.frontierRoot(size) }
+    } catch (e) {
+      await w.discard().catch(() => {})
+      throw e
+    }
+  }
+
+  /** Adds a node at `level` and carries completed parents up; flushes full tiles into the batch. */
+  private push(level: number, hash: Uint8Array, w: AppendWriter): void {
+    let l = level
+    let h: Uint8Array | undefined = hash
+    while (h) {
+      let L = this.levels[l]
+      if (!L) {
+        L = { tile: 0, n: 0, buf: new Uint8Array(this.width * 32), last: undefined }
+        this.levels[l] = L
+      }
+      const off = L.n * 32
+      L.buf.set(h, off)
+      L.n++
+      h = undefined
+      if (L.n % 2 === 0) {
+        this.scratch.set(L.buf.subarray(off - 32, off + 32), 1)
+        h = sha256(this.scratch)
+      }
+      if (L.n === this.width) {
+        w.putData(this.tileKey(l, L.tile), L.buf)
+        L.last = L.buf.subarray(off, off + 32)
+        L.buf = new Uint8Array(this.width * 32)
+        L.tile++
+        L.n = 0
+      }
+      l++
+    }
+  }
+
+  /** Root at `size` from the frontier (valid right after an append to `size`). */
+  private frontierRoot(size: number): Uint8Array {
+    let root: Uint8Array | undefined
+    for (let l = 0; pow2(l) <= size; l++) {
+      if (Math.floor(size / pow2(l)) % 2 === 0) continue
+      const node = this.lastNode(this.levels[l] as Level)
+      root = root ? this.hashPair(node, root) : node.slice()
+    }
+    return root ?? EMPTY_ROOT.slice()
+  }
+
+  private tileKey(level: number, tile: number): string {
+    return `t/${String(level).padStart(2, '0')}/${seqKey(tile)}`
+  }
+
+  /** The frontier: the last node of a level. */
+  private lastNode(L: Level): Uint8Array {
+    return L.n > 0 ? L.buf.subarray(32 * (L.n - 1), 32 * L.n) : (L.last as Uint8Array)
+  }
+
+  private hashPair(left: Uint8Array, right: Uint8Array): Uint8Array {
+    this.scratch.set(left, 1)
+    this.scratch.set(right, 33)
+    return sha256(this.scratch)
+  }
+
+  /** Rebuilds the in-memory right edge from the committed state. */
+  private async load(): Promise<void> {
+    this.pending.clear()
+    this.tileCache.clear()
+    this.bundleCache.clear()
+    const sizeBytes = await this.section.get(SIZE_KEY)
+    const size = sizeBytes ? Number(readU64be(sizeBytes)) : 0
+    this.committed = size
+    this.tailBundle = Math.floor(size / this.width)
+    this.tailLeaves = []
+    this.tailFrags = []
+    const start = this.tailBundle * this.width
+    for await (const [key, value] of this.section.iterator({ gte: 'f/', lt: 'f0' })) {
+      const first = Number(key.slice(2))
+      if (first < start || first >= size) continue
+      if (first !== start + this.tailLeaves.length)
+        throw new Internal('the Merkle log has a gap in its last entry bundle', { details: { first } })
+      this.tailLeaves.push(...decodeBundle(plain(value)))
+      this.tailFrags.push(first)
+    }
+    if (start + this.tailLeaves.length !== size)
+      throw new Internal('the Merkle log lacks leaves of its last entry bundle', {
+        details: { size, found: start + this.tailLeaves.length },
+      })
+    this.levels = []
+    for (let l = 0; pow2(l) <= size; l++) {
+      const count = Math.floor(size / pow2(l))
+      const L: Level = {
+        tile: Math.floor(count / this.width),
+        n: count % this.width,
+        buf: new Uint8Array(this.width * 32),
+        last: undefined,
+      }
+      for (let k = 0; k < L.n; k++) {
+        const j = L.tile * this.width + k
+        let h: Uint8Array
+        if (l === 0) {
+          const leaf = this.tailLeaves[k] as Uint8Array
+          const input = new Uint8Array(leaf.length + 1)
+          input.set(leaf, 1)
+          h = sha256(input)
+        } else h = this.hashPair(this.node(l - 1, 2 * j), this.node(l - 1, 2 * j + 1))
+        L.buf.set(h, 32 * k)
+      }
+      this.levels[l] = L
+      if (L.n === 0) L.last = this.node(l, count - 1).slice()
+    }
+  }
+
+  /** Hash of a complete node (a view; copy before handing it out). */
+  private node(level: number, index: number): Uint8Array {
+    const L = this.levels[level]
+    if (L && index >= L.tile * this.width && index < L.tile * this.width + L.n)
+      return L.buf.subarray(32 * (index - L.tile * this.width), 32 * (index - L.tile * this.width) + 32)
+    const tile = Math.floor(index / this.width)
+    const key = this.tileKey(level, tile)
+    let value = this.pending.get(key) ?? this.tileCache.get(key)
+    if (!value) {
+      const got = this.section.getSync(key)
+      value = got && plain(got)
+      if (!value || value.length !== this.width * 32)
+        throw new Internal('a tile of the Merkle log is missing', { details: { level, tile } })
+      if (this.tileCache.size >= 256) this.tileCache.delete(this.tileCache.keys().next().value as string)
+      this.tileCache.set(key, value)
+    }
+    const off = 32 * (index - tile * this.width)
+    return value.subarray(off, off + 32)
+  }
+
+  private rangeHash(r: LeafRange): Uint8Array {
+    return foldRange(rangeNodes(r[0], r[1]).map((n: TreeNode) => this.node(n.level, n.index))).slice()
+  }
+
+  private rootOf(size: number): Uint8Array {
+    return size === 0 ? EMPTY_ROOT.slice() : this.rangeHash([0, size])
+  }
+
+  private checkSize(what: string, v: number, max: number): void {
+    if (!Number.isSafeInteger(v) || v < 0 || v > max)
+      throw new InvalidTreeRange(`${what} ${v} is out of range (the log has ${this.committed} leaves)`, {
+        details: { [what]: v, size: this.committed },
+      })
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Internal('the Merkle log is closed')
+  }
+
+  /**
+   * The root hash at `treeSize` (default: the current size). Throws InvalidTreeRange beyond the size.
+   *
+   * @example
+   * const root = await log.root(57)
+   */
+  async root(treeSize: number = this.committed, options: LogCallOptions = {}): Promise<Uint8Array> {
+    this.assertOpen()
+    checkSignal(options.signal)
+    this.checkSize('treeSize', treeSize, this.committed)
+    return this.rootOf(treeSize)
+  }
+
+  /** The leaf bytes at `index`. Throws InvalidTreeRange unless `index < size`. */
+  async leafAt(index: number, options: LogCallOptions = {}): Promise<Uint8Array> {
+    this.assertOpen()
+    checkSignal(options.signal)
+    this.checkSize('index', index, this.committed - 1)
+    const bundle = Math.floor(index / this.width)
+    const at = index - bundle * this.width
+    if (bundle === this.tailBundle) return (this.tailLeaves[at] as Uint8Array).slice()
+    let leaves = this.bundleCache.get(bundle)
+    if (!leaves) {
+      const key = bundleKey(bundle)
+      const got = this.pending.get(key) ?? (await this.section.get(key))
+      const value = got && plain(got)
+      if (!value) throw new Internal('an entry bundle of the Merkle log is missing', { details: { bundle } })
+      leaves = decodeBundle(value)
+      if (leaves.length !== this.width)
+        throw new Internal('corrupt entry bundle in the Merkle log', { details: { bundle } })
+      if (this.bundleCache.size >= 16) this.bundleCache.delete(this.bundleCache.keys().next().value as number)
+      this.bundleCache.set(bundle, leaves)
+    }
+    return (leaves[at] as Uint8Array).slice()
+  }
+
+  /** The RFC 6962 leaf hash at `index`. Throws InvalidTreeRange unless `index < size`. */
+  async leafHashAt(index: number, options: LogCallOptions = {}): Promise<Uint8Array> {
+    this.assertOpen()
+    checkSignal(options.signal)
+    this.checkSize('index', index, this.committed - 1)
+    return this.node(0, index).slice()
+  }
+
+  /**
+   * The inclusion proof of leaf `index` in the tree of `treeSize` (any size up to the current one).
+   * Throws InvalidTreeRange unless `index < treeSize ≤ size`.
+   *
+   * @example
+   * verifyInclusion(await log.leafHashAt(5), 5, 8, await log.inclusionProof(5, 8), await log.root(8)) // true
+   */
+  async inclusionProof(index: number, treeSize: number, options: LogCallOptions = {}): Promise<Uint8Array[]> {
+    this.assertOpen()
+    checkSignal(options.signal)
+    this.checkSize('treeSize', treeSize, this.committed)
+    return inclusionRanges(index, treeSize).map((r) => this.rangeHash(r))
+  }
+
+  /**
+   * The consistency proof between tree sizes `first ≤ second ≤ size` (empty when `first` is 0 or equal
+   * to `second`). Throws InvalidTreeRange otherwise.
+   */
+  async consistencyProof(first: number, second: number, options: LogCallOptions = {}): Promise<Uint8Array[]> {
+    this.assertOpen()
+    checkSignal(options.signal)
+    this.checkSize('second', second, this.committed)
+    return consistencyRanges(first, second).map((r) => this.rangeHash(r))
+  }
+
+  /**
+   * The index of the leaf with this RFC 6962 leaf hash, or undefined. Waits for the background index
+   * to cover every committed append. A leaf appended more than once maps to its latest index.
+   */
+  async indexOf(leafHash: Uint8Array, options: LogCallOptions = {}): Promise<number | undefined> {
+    this.assertOpen()
+    if (!(leafHash instanceof Uint8Array) || leafHash.length !== 32)
+      throw new InvalidInput('a leaf hash must be 32 bytes')
+    await this.indexing
+    checkSignal(options.signal)
+    if (this.indexError !== undefined)
+      throw new Internal('the leaf index of the Merkle log failed to update', { cause: this.indexError })
+    const v = this.section.getSync(indexKey(leafHash))
+    return v ? Number(readU64be(v)) : undefined
+  }
+
+  /** Queues the index write of leaves `[from, to)`; `hashes` holds their leaf hashes when known. */
+  private scheduleIndex(from: number, to: number, hashes: Uint8Array | undefined): void {
+    this.indexing = this.indexing.then(async () => {
+      if (this.indexError !== undefined) return
+      try {
+        for (let a = from; a < to; a += INDEX_CHUNK) {
+          const b = Math.min(to, a + INDEX_CHUNK)
+          const batch = this.section.batch()
+          for (let i = a; i < b; i++) {
+            const h = hashes ? hashes.subarray(32 * (i - from), 32 * (i - from) + 32) : this.node(0, i)
+            batch.put(indexKey(h), u64be(i))
+          }
+          batch.put(INDEXED_KEY, u64be(b))
+          await batch.write()
+        }
+      } catch (e) {
+        this.indexError = e
+      }
+    })
+  }
+
+  /** Waits for a running append and the background index, then closes the log (not the database). */
+  async close(): Promise<void> {
+    if (this.closed) return
+    await this.lock
+    await this.indexing
+    this.closed = true
+  }
+}
