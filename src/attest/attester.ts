@@ -60,6 +60,7 @@ export class Attester {
   private readonly dirty = new Set<string>()
   private readonly unsubscribe: (() => void)[] = []
   private readonly opts: AttesterOptions
+  private flushing: Promise<void> = Promise.resolve()
 
   private constructor(opts: AttesterOptions) {
     this.opts = opts
@@ -81,8 +82,14 @@ export class Attester {
     return this.dirty.size
   }
 
-  /** Attests every dirty context now (called before each checkpoint cut). */
-  async flush(): Promise<void> {
+  /** Attests every dirty context now (called before each checkpoint cut); concurrent calls run one after another. */
+  flush(): Promise<void> {
+    const run = this.flushing.then(() => this.flushDirty())
+    this.flushing = run.catch(() => {})
+    return run
+  }
+
+  private async flushDirty(): Promise<void> {
     if (this.dirty.size === 0) return
     const ids = [...this.dirty]
     this.dirty.clear()

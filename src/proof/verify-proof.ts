@@ -55,7 +55,10 @@ export async function verifyProof(input: unknown, options: VerifyProofOptions): 
   }
   const done = (early = false): VerificationResult => {
     const anchored = checks.some((c) => c.name.startsWith('anchor.') && c.ok && !c.skipped)
-    if (!early && !anchored) add('anchored', false, 'no anchor could be verified on any chain (give --rpc for a chain the proof lists)')
+    if (!early && !anchored) {
+      const tried = checks.some((c) => c.name.startsWith('anchor.') && !c.skipped)
+      add('anchored', false, tried ? 'no anchor was verified on chain' : 'no anchor could be checked: give --rpc for a chain the proof lists')
+    }
     return { ok: anchored && checks.every((c) => c.ok || c.skipped), checks }
   }
 
