@@ -8,12 +8,12 @@
 import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError } from 'commander'
 import { loadConfig } from '../src/core/config.ts'
-import { createLogger } from '../src/core/logger.ts'
 import { isMeroError } from '../src/core/errors.ts'
+import { createLogger } from '../src/core/logger.ts'
 import { MeroNode } from '../src/node/mero-node.ts'
-import { runWorker } from './commands/worker.ts'
-import { runDev } from './commands/dev.ts'
 import { createChainAdapter } from './chain-adapters.ts'
+import { runDev } from './commands/dev.ts'
+import { runWorker } from './commands/worker.ts'
 
 const int = (v: string) => {
   const n = Number(v)
@@ -51,14 +51,22 @@ const program = new Command('merod').description('mero node daemon').showHelpAft
 
 program
   .command('dev')
-  .description('start one node with a local Ethereum chain (anvil), the anchor contract deployed and the node registered')
+  .description(
+    'start one node with a local Ethereum chain (anvil), the anchor contract deployed and the node registered',
+  )
   .option('--data <dir>', 'data folder', '.mero/dev')
   .option('--port <n>', 'API port on 127.0.0.1', int, 2528)
   .option('--interval <ms>', 'checkpoint interval (batch.intervalMs)', int, 1000)
   .option('--log-level <level>', 'log level', 'info')
   .option('--host <addr>', 'API bind address', '127.0.0.1')
-  .option('--eth-rpc <url>', 'use this Ethereum RPC instead of starting anvil (its anvil dev accounts are used)')
-  .option('--no-workers', 'do not run anchoring workers in the node (run `merod worker` instead; needs REDIS_URL)')
+  .option(
+    '--eth-rpc <url>',
+    'use this Ethereum RPC instead of starting anvil (its anvil dev accounts are used)',
+  )
+  .option(
+    '--no-workers',
+    'do not run anchoring workers in the node (run `merod worker` instead; needs REDIS_URL)',
+  )
   .action(async (o) => {
     const { stop } = await runDev({
       data: o.data,
@@ -80,7 +88,9 @@ program
   .action(async (o) => {
     const config = await configFrom(o.config)
     const logger = createLogger({ level: config.log.level })
-    const adapters = await Promise.all(config.chains.map((c) => createChainAdapter(c, { readOnly: !config.jobs.runWorkers })))
+    const adapters = await Promise.all(
+      config.chains.map((c) => createChainAdapter(c, { readOnly: !config.jobs.runWorkers })),
+    )
     const node = await MeroNode.start({ config, logger, adapters })
     console.log(`merod listening on ${node.url}`)
     untilSignal(async () => {

@@ -1,8 +1,8 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startMemoryNode } from './helpers/memory-node.ts'
-import { verifyProof } from '../src/proof/verify-proof.ts'
+import { test } from 'node:test'
 import type { Proof } from '../src/proof/proof-types.ts'
+import { verifyProof } from '../src/proof/verify-proof.ts'
+import { startMemoryNode } from './helpers/memory-node.ts'
 
 const waitFor = async <T>(f: () => Promise<T | undefined>, ms = 10_000): Promise<T> => {
   const end = Date.now() + ms
@@ -18,7 +18,12 @@ test('write → attest → checkpoint → anchor final → proof that verifies a
   const h = await startMemoryNode()
   try {
     const api = h.node.api
-    const created = await api.inject({ method: 'POST', url: '/admin-api/contexts', headers: h.auth, payload: {} })
+    const created = await api.inject({
+      method: 'POST',
+      url: '/admin-api/contexts',
+      headers: h.auth,
+      payload: {},
+    })
     assert.equal(created.statusCode, 200, created.body)
     const { contextId, memberPublicKey } = created.json().data
     for (let i = 0; i < 3; i++) {
@@ -26,12 +31,24 @@ test('write → attest → checkpoint → anchor final → proof that verifies a
         method: 'POST',
         url: '/jsonrpc',
         headers: h.auth,
-        payload: { jsonrpc: '2.0', id: i, method: 'execute', params: { contextId, method: 'set', argsJson: JSON.stringify({ key: `k${i}`, value: `v${i}` }), executorPublicKey: memberPublicKey } },
+        payload: {
+          jsonrpc: '2.0',
+          id: i,
+          method: 'execute',
+          params: {
+            contextId,
+            method: 'set',
+            argsJson: JSON.stringify({ key: `k${i}`, value: `v${i}` }),
+            executorPublicKey: memberPublicKey,
+          },
+        },
       })
       assert.equal(r.statusCode, 200)
       assert.ok(r.json().result.deltaId, r.body)
     }
-    const info = (await api.inject({ method: 'GET', url: `/admin-api/contexts/${contextId}`, headers: h.auth })).json().data
+    const info = (
+      await api.inject({ method: 'GET', url: `/admin-api/contexts/${contextId}`, headers: h.auth })
+    ).json().data
     const proof = await waitFor(async () => {
       const r = await api.inject({ method: 'GET', url: `/v1/contexts/${contextId}/proof` })
       if (r.statusCode !== 200) return undefined
@@ -43,8 +60,17 @@ test('write → attest → checkpoint → anchor final → proof that verifies a
     const reader = h.chain.adapter({ account: null })
     const result = await verifyProof(proof, { readers: new Map([[reader.chainId, reader]]) })
     assert.ok(result.ok, JSON.stringify(result.checks, null, 1))
-    for (const name of ['leaf.signature', 'leaf.hash', 'inclusion', 'checkpoint.signature', `anchor.${h.chain.chainId}`])
-      assert.ok(result.checks.some((c) => c.name === name && c.ok), name)
+    for (const name of [
+      'leaf.signature',
+      'leaf.hash',
+      'inclusion',
+      'checkpoint.signature',
+      `anchor.${h.chain.chainId}`,
+    ])
+      assert.ok(
+        result.checks.some((c) => c.name === name && c.ok),
+        name,
+      )
 
     // a tampered proof fails on the check that names the tampering
     const tampered = structuredClone(proof)
@@ -61,7 +87,9 @@ test('write → attest → checkpoint → anchor final → proof that verifies a
     // the log's consistency and checkpoint routes work on real data
     const latest = (await api.inject({ method: 'GET', url: '/v1/checkpoints/latest' })).json()
     assert.ok(latest.treeSize >= proof.checkpoint.treeSize)
-    const anchors = (await api.inject({ method: 'GET', url: `/v1/anchors/${proof.checkpoint.rootHash}` })).json()
+    const anchors = (
+      await api.inject({ method: 'GET', url: `/v1/anchors/${proof.checkpoint.rootHash}` })
+    ).json()
     assert.equal(anchors.anchors[0].status, 'final')
   } finally {
     await h.stop()
@@ -72,13 +100,25 @@ test('state and log survive a restart; the node re-attests what changed', async 
   const h = await startMemoryNode()
   try {
     const api = () => h.node.api
-    const { contextId, memberPublicKey } = (await api().inject({ method: 'POST', url: '/admin-api/contexts', headers: h.auth, payload: {} })).json().data
+    const { contextId, memberPublicKey } = (
+      await api().inject({ method: 'POST', url: '/admin-api/contexts', headers: h.auth, payload: {} })
+    ).json().data
     const set = (k: string) =>
       api().inject({
         method: 'POST',
         url: '/jsonrpc',
         headers: h.auth,
-        payload: { jsonrpc: '2.0', id: 1, method: 'execute', params: { contextId, method: 'set', argsJson: JSON.stringify({ key: k, value: k }), executorPublicKey: memberPublicKey } },
+        payload: {
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'execute',
+          params: {
+            contextId,
+            method: 'set',
+            argsJson: JSON.stringify({ key: k, value: k }),
+            executorPublicKey: memberPublicKey,
+          },
+        },
       })
     await set('a')
     await h.node.flush()
@@ -89,13 +129,26 @@ test('state and log survive a restart; the node re-attests what changed', async 
       method: 'POST',
       url: '/jsonrpc',
       headers: h.auth,
-      payload: { jsonrpc: '2.0', id: 2, method: 'execute', params: { contextId, method: 'entries', argsJson: '{}', executorPublicKey: memberPublicKey } },
+      payload: {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'execute',
+        params: { contextId, method: 'entries', argsJson: '{}', executorPublicKey: memberPublicKey },
+      },
     })
-    assert.deepEqual(entries.json().result.output.map((e: { key: string }) => e.key).sort(), ['a', 'b'])
+    assert.deepEqual(
+      entries
+        .json()
+        .result.output.map((e: { key: string }) => e.key)
+        .sort(),
+      ['a', 'b'],
+    )
     await h.node.flush()
     assert.ok(h.node.log.size > size1, 'the write made before the restart is attested after it')
     const proof = (await api().inject({ method: 'GET', url: `/v1/contexts/${contextId}/proof` })).json()
-    const info = (await api().inject({ method: 'GET', url: `/admin-api/contexts/${contextId}`, headers: h.auth })).json().data
+    const info = (
+      await api().inject({ method: 'GET', url: `/admin-api/contexts/${contextId}`, headers: h.auth })
+    ).json().data
     assert.equal(proof.leaf.stateRoot, info.stateRoot)
   } finally {
     await h.stop()

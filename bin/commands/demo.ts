@@ -6,8 +6,8 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Proof } from '../../src/proof/proof-types.ts'
 import { apiClient } from '../api-client.ts'
-import { printCheck, verifyWithRpcs } from './verify.ts'
 import type { DevSummary } from './dev.ts'
+import { printCheck, verifyWithRpcs } from './verify.ts'
 
 /** Options of the demo. */
 export interface DemoOptions {
@@ -37,7 +37,10 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
   const t = () => `${((Date.now() - started) / 1000).toFixed(1)}s`.padStart(6)
 
   out(`Node ${dev.api}, chain ${dev.chains.map((c) => c.chainId).join(', ')}\n\n`)
-  const { data: ctx } = await api.post<{ data: { contextId: string; memberPublicKey: string } }>('/admin-api/contexts', {})
+  const { data: ctx } = await api.post<{ data: { contextId: string; memberPublicKey: string } }>(
+    '/admin-api/contexts',
+    {},
+  )
   out(`${t()}  created context ${ctx.contextId}\n         member ${ctx.memberPublicKey}\n`)
   let lastDelta = ''
   for (let i = 1; i <= options.writes; i++) {
@@ -49,10 +52,19 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     })
     lastDelta = r.deltaId ?? lastDelta
   }
-  const entries = await api.execute({ contextId: ctx.contextId, method: 'entries', argsJson: '{}', executorPublicKey: ctx.memberPublicKey })
-  out(`${t()}  wrote ${options.writes} values through JSON-RPC (last delta ${lastDelta}); entries: ${(entries.output as unknown[]).length}\n`)
+  const entries = await api.execute({
+    contextId: ctx.contextId,
+    method: 'entries',
+    argsJson: '{}',
+    executorPublicKey: ctx.memberPublicKey,
+  })
+  out(
+    `${t()}  wrote ${options.writes} values through JSON-RPC (last delta ${lastDelta}); entries: ${(entries.output as unknown[]).length}\n`,
+  )
 
-  const { data: info } = await api.get<{ data: { heads: string[]; stateRoot: string } }>(`/admin-api/contexts/${ctx.contextId}`)
+  const { data: info } = await api.get<{ data: { heads: string[]; stateRoot: string } }>(
+    `/admin-api/contexts/${ctx.contextId}`,
+  )
   out(`${t()}  heads ${info.heads.join(', ')}\n         stateRoot ${info.stateRoot}\n`)
 
   let proof: Proof | undefined
@@ -62,7 +74,11 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     try {
       const p = await api.get<Proof>(`/v1/contexts/${ctx.contextId}/proof`)
       const current = p.leaf.stateRoot === info.stateRoot
-      const status = current ? p.anchors.map((a) => `${a.chainId} ${a.status}${a.height !== undefined ? ` @${a.height}` : ''}`).join(', ') || 'checkpoint cut, anchor not queued yet' : 'waiting for the attestation of the latest heads'
+      const status = current
+        ? p.anchors
+            .map((a) => `${a.chainId} ${a.status}${a.height !== undefined ? ` @${a.height}` : ''}`)
+            .join(', ') || 'checkpoint cut, anchor not queued yet'
+        : 'waiting for the attestation of the latest heads'
       const line = `leaf #${p.leafIndex} in checkpoint ${p.checkpoint.treeSize}: ${status}`
       if (line !== last) out(`${t()}  ${line}\n`)
       last = line
@@ -92,7 +108,13 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
   const rpcs = new Map(dev.chains.map((c) => [c.chainId, c.rpcUrl]))
   const contracts = new Map(dev.chains.map((c) => [c.chainId, c.contract]))
   const result = await verifyWithRpcs(proof, rpcs, contracts, (c) => printCheck(c, out))
-  const rpcArgs = dev.chains.map((c) => `--rpc ${c.chainId}=${c.rpcUrl} --contract ${c.chainId}=${c.contract}`).join(' ')
-  out(result.ok ? `\nProof verified. Check it yourself:\n  npx meroctl verify ${options.out} ${rpcArgs}\n` : '\nProof NOT verified.\n')
+  const rpcArgs = dev.chains
+    .map((c) => `--rpc ${c.chainId}=${c.rpcUrl} --contract ${c.chainId}=${c.contract}`)
+    .join(' ')
+  out(
+    result.ok
+      ? `\nProof verified. Check it yourself:\n  npx meroctl verify ${options.out} ${rpcArgs}\n`
+      : '\nProof NOT verified.\n',
+  )
   return result.ok ? 0 : 1
 }

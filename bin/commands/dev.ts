@@ -6,12 +6,12 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { JsonRpcProvider } from 'ethers'
-import { loadConfig } from '../../src/core/config.ts'
-import { createLogger } from '../../src/core/logger.ts'
-import { toBase58 } from '../../src/core/bytes.ts'
-import { MeroNode, loadNodeKey } from '../../src/node/mero-node.ts'
 import { startAnvil } from '../../devnets/ethereum/anvil.ts'
 import { deployAnchorContract } from '../../devnets/ethereum/deploy.ts'
+import { toBase58 } from '../../src/core/bytes.ts'
+import { loadConfig } from '../../src/core/config.ts'
+import { createLogger } from '../../src/core/logger.ts'
+import { loadNodeKey, MeroNode } from '../../src/node/mero-node.ts'
 import { createChainAdapter } from '../chain-adapters.ts'
 
 /** Options of `merod dev`. */
@@ -55,7 +55,9 @@ export interface DevSummary {
 }
 
 /** Starts the dev environment; resolves once everything is up, returns a stop function. */
-export async function runDev(options: DevOptions): Promise<{ summary: DevSummary; stop: () => Promise<void> }> {
+export async function runDev(
+  options: DevOptions,
+): Promise<{ summary: DevSummary; stop: () => Promise<void> }> {
   const data = resolve(options.data)
   await mkdir(data, { recursive: true })
   const logger = createLogger({ level: options.logLevel ?? 'info', destination: join(data, 'merod.log') })
@@ -73,7 +75,10 @@ export async function runDev(options: DevOptions): Promise<{ summary: DevSummary
     try {
       contract = JSON.parse(await readFile(chainFile, 'utf8')).contract
     } catch {}
-    const provider = new JsonRpcProvider(anvil.rpcUrl, anvil.chainId, { staticNetwork: true, cacheTimeout: -1 })
+    const provider = new JsonRpcProvider(anvil.rpcUrl, anvil.chainId, {
+      staticNetwork: true,
+      cacheTimeout: -1,
+    })
     if (!contract || (await provider.getCode(contract)) === '0x') {
       contract = await deployAnchorContract(anvil.rpcUrl, owner.privateKey)
       await writeFile(chainFile, `${JSON.stringify({ chainId, contract }, null, 2)}\n`)
@@ -83,10 +88,20 @@ export async function runDev(options: DevOptions): Promise<{ summary: DevSummary
     await writeFile(signerKeyFile, `${owner.privateKey}\n`, { mode: 0o600 })
 
     const nodeKey = await loadNodeKey(data)
-    const chain = { chainId, kind: 'ethereum', rpcUrl: anvil.rpcUrl, contract, confirmations: 1, anchorEveryMs: 0, pollMs: 50, signerKeyFile }
+    const chain = {
+      chainId,
+      kind: 'ethereum',
+      rpcUrl: anvil.rpcUrl,
+      contract,
+      confirmations: 1,
+      anchorEveryMs: 0,
+      pollMs: 50,
+      signerKeyFile,
+    }
     // Register the node's key on chain (owner-only); the registered submitter is the signing account.
     const ownerAdapter = await createChainAdapter(chain)
-    if (!(await ownerAdapter.isNode(nodeKey.publicKey))) await ownerAdapter.registerNode(nodeKey.publicKey, 'merod dev')
+    if (!(await ownerAdapter.isNode(nodeKey.publicKey)))
+      await ownerAdapter.registerNode(nodeKey.publicKey, 'merod dev')
     await ownerAdapter.close()
 
     const rawConfig = {
@@ -94,7 +109,10 @@ export async function runDev(options: DevOptions): Promise<{ summary: DevSummary
       api: { port: options.port, host: options.host ?? '127.0.0.1' },
       batch: { intervalMs: options.intervalMs ?? 1000 },
       log: { level: options.logLevel ?? 'info' },
-      jobs: { ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}), runWorkers: options.workers !== false },
+      jobs: {
+        ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+        runWorkers: options.workers !== false,
+      },
       chains: [chain],
     }
     const config = loadConfig(rawConfig)

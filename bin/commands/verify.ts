@@ -4,9 +4,9 @@
  */
 import { readFile } from 'node:fs/promises'
 import type { ChainAdapter } from '../../src/chain/chain-adapter.ts'
+import { loadConfig } from '../../src/core/config.ts'
 import { InvalidInput } from '../../src/core/errors.ts'
 import { type VerificationCheck, type VerificationResult, verifyProof } from '../../src/proof/verify-proof.ts'
-import { loadConfig } from '../../src/core/config.ts'
 import { createChainAdapter, kindOfChain } from '../chain-adapters.ts'
 
 /** Parses `chainId=value` pairs (`eip155:31337=http://…`); the chain id itself contains a colon. */
@@ -14,7 +14,8 @@ export function parsePairs(pairs: string[] = [], what: string): Map<string, stri
   const out = new Map<string, string>()
   for (const p of pairs) {
     const i = p.indexOf('=')
-    if (i <= 0 || i === p.length - 1) throw new InvalidInput(`${what} must look like chainId=value, got '${p}'`)
+    if (i <= 0 || i === p.length - 1)
+      throw new InvalidInput(`${what} must look like chainId=value, got '${p}'`)
     out.set(p.slice(0, i), p.slice(i + 1))
   }
   return out
@@ -23,7 +24,10 @@ export function parsePairs(pairs: string[] = [], what: string): Map<string, stri
 const mark = (c: VerificationCheck) => (c.skipped ? '–' : c.ok ? '✓' : '✗')
 
 /** Prints one check line. */
-export function printCheck(c: VerificationCheck, write: (s: string) => void = (s) => process.stdout.write(s)): void {
+export function printCheck(
+  c: VerificationCheck,
+  write: (s: string) => void = (s) => process.stdout.write(s),
+): void {
   write(`  ${mark(c)} ${c.name.padEnd(34)} ${c.detail}\n`)
 }
 
@@ -34,7 +38,9 @@ export async function verifyWithRpcs(
   contracts: Map<string, string>,
   onCheck?: (c: VerificationCheck) => void,
 ): Promise<VerificationResult> {
-  const anchors = ((proof as { anchors?: { chainId?: string; contract?: string }[] })?.anchors ?? []).filter((a) => typeof a?.chainId === 'string')
+  const anchors = ((proof as { anchors?: { chainId?: string; contract?: string }[] })?.anchors ?? []).filter(
+    (a) => typeof a?.chainId === 'string',
+  )
   const readers = new Map<string, ChainAdapter>()
   const notes: VerificationCheck[] = []
   try {
@@ -44,8 +50,16 @@ export async function verifyWithRpcs(
       const contract = pinned ?? claimed
       if (!contract) continue
       if (!pinned)
-        notes.push({ name: `contract.${chainId}`, ok: true, skipped: true, detail: `contract ${contract} taken from the proof; pin it with --contract ${chainId}=ADDRESS` })
-      const config = loadConfig({ dataDir: '.', chains: [{ chainId, kind: kindOfChain(chainId), rpcUrl, contract }] }).chains[0]!
+        notes.push({
+          name: `contract.${chainId}`,
+          ok: true,
+          skipped: true,
+          detail: `contract ${contract} taken from the proof; pin it with --contract ${chainId}=ADDRESS`,
+        })
+      const config = loadConfig({
+        dataDir: '.',
+        chains: [{ chainId, kind: kindOfChain(chainId), rpcUrl, contract }],
+      }).chains[0]!
       readers.set(chainId, await createChainAdapter(config, { readOnly: true }))
     }
     for (const n of notes) onCheck?.(n)
@@ -57,7 +71,10 @@ export async function verifyWithRpcs(
 }
 
 /** The `verify` command: exit code 0 when the proof verifies, 1 when a check failed. */
-export async function verifyCommand(file: string, options: { rpc?: string[]; contract?: string[]; json?: boolean }): Promise<number> {
+export async function verifyCommand(
+  file: string,
+  options: { rpc?: string[]; contract?: string[]; json?: boolean },
+): Promise<number> {
   let proof: unknown
   try {
     proof = JSON.parse(await readFile(file, 'utf8'))
@@ -71,7 +88,11 @@ export async function verifyCommand(file: string, options: { rpc?: string[]; con
   if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
   else {
     const failed = result.checks.filter((c) => !c.ok && !c.skipped)
-    process.stdout.write(result.ok ? '\nProof verified.\n' : `\nProof NOT verified: ${failed.map((c) => c.name).join(', ')} failed.\n`)
+    process.stdout.write(
+      result.ok
+        ? '\nProof verified.\n'
+        : `\nProof NOT verified: ${failed.map((c) => c.name).join(', ')} failed.\n`,
+    )
   }
   return result.ok ? 0 : 1
 }

@@ -5,8 +5,8 @@
  * the outcome from job events. Job data holds ids and hashes only, never a secret.
  */
 import type { ChainAdapter } from '../chain/chain-adapter.ts'
-import { ChainRejected, PermanentJobFailure, UnknownChain } from '../core/errors.ts'
 import { fromHex } from '../core/bytes.ts'
+import { ChainRejected, PermanentJobFailure, UnknownChain } from '../core/errors.ts'
 import type { Job, JobHandler } from '../jobs/job-queue.ts'
 
 /** Data of an anchor job. */
@@ -75,7 +75,8 @@ export function createAnchorJobHandler(
   return async (job: Job<AnchorJobData>) => {
     const { chainId, treeSize } = job.data
     const adapter = adapters.get(chainId)
-    if (!adapter) throw new PermanentJobFailure(`no adapter for ${chainId}`, { cause: new UnknownChain(chainId) })
+    if (!adapter)
+      throw new PermanentJobFailure(`no adapter for ${chainId}`, { cause: new UnknownChain(chainId) })
     const root = fromHex(job.data.root, 32, 'root')
     const logId = fromHex(job.data.logId, 32, 'logId')
     const signal = job.signal
@@ -94,7 +95,11 @@ export function createAnchorJobHandler(
         }
       } catch (e) {
         if (e instanceof ChainRejected && (await adapter.anchorOf(root, { signal }))) return // someone anchored it first
-        if (e instanceof ChainRejected) throw new PermanentJobFailure(`chain rejected the anchor: ${e.message}`, { cause: e, details: e.details })
+        if (e instanceof ChainRejected)
+          throw new PermanentJobFailure(`chain rejected the anchor: ${e.message}`, {
+            cause: e,
+            details: e.details,
+          })
         throw e
       }
     }
@@ -105,17 +110,29 @@ export function createAnchorJobHandler(
       status = await adapter.anchorStatus(root, tx, { signal })
       switch (status.state) {
         case 'final':
-          return { state: 'final', tx: status.tx ?? tx, height: status.height, confirmations: status.confirmations }
+          return {
+            state: 'final',
+            tx: status.tx ?? tx,
+            height: status.height,
+            confirmations: status.confirmations,
+          }
         case 'included':
           missing = 0
           if (reported !== 'included') {
-            await job.progress({ state: 'included', tx: status.tx ?? tx, height: status.height, confirmations: status.confirmations })
+            await job.progress({
+              state: 'included',
+              tx: status.tx ?? tx,
+              height: status.height,
+              confirmations: status.confirmations,
+            })
             reported = 'included'
           }
           break
         case 'reverted':
           if (await adapter.anchorOf(root, { signal })) break
-          throw new PermanentJobFailure(`anchor transaction reverted: ${status.reason}`, { details: { tx: status.tx, reason: status.reason } })
+          throw new PermanentJobFailure(`anchor transaction reverted: ${status.reason}`, {
+            details: { tx: status.tx, reason: status.reason },
+          })
         case 'missing':
           if (++missing >= missingPolls || reported === 'included') {
             missing = 0
@@ -127,7 +144,8 @@ export function createAnchorJobHandler(
         case 'pending':
           break
       }
-      if (Date.now() > deadline) throw new Error(`anchor of ${job.data.root} on ${chainId} not final after ${waitLimitMs} ms`)
+      if (Date.now() > deadline)
+        throw new Error(`anchor of ${job.data.root} on ${chainId} not final after ${waitLimitMs} ms`)
       await sleep(pollMs, signal)
     }
   }

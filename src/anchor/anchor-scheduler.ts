@@ -5,12 +5,13 @@
  * and hands the chain work to the job queue with deterministic ids, so a root is never anchored
  * twice on one chain. Job outcomes arrive as queue events, wherever the worker ran.
  */
-import type { Logger } from '../core/logger.ts'
-import { fromHex, toHex } from '../core/bytes.ts'
+
 import type { ChainAdapter } from '../chain/chain-adapter.ts'
+import { fromHex, toHex } from '../core/bytes.ts'
+import type { Logger } from '../core/logger.ts'
 import type { JobEvent, JobQueue } from '../jobs/job-queue.ts'
-import { type Section, type Store, section, seqKey } from '../store/store.ts'
 import type { AnchorState, ProofAnchor } from '../proof/proof-types.ts'
+import { type Section, type Store, section, seqKey } from '../store/store.ts'
 import { type AnchorJobData, type AnchorJobResult, anchorJobId, anchorQueueName } from './anchor-job.ts'
 
 /** A checkpoint to anchor. */
@@ -77,6 +78,7 @@ export class AnchorScheduler {
   private readonly byTreeSize: Section
   private readonly opts: AnchorSchedulerOptions
   private readonly lastQueuedAt = new Map<string, number>()
+  private readonly stateCounts = new Map<string, Record<AnchorState, number>>()
   private readonly deferred = new Map<string, { timer: NodeJS.Timeout; cp: AnchorableCheckpoint }>()
   private readonly unsubscribe: (() => void)[] = []
   private reconcileTimer: NodeJS.Timeout | undefined
@@ -93,10 +95,13 @@ export class AnchorScheduler {
   static async open(opts: AnchorSchedulerOptions): Promise<AnchorScheduler> {
     const s = new AnchorScheduler(opts)
     for (const chain of opts.chains) {
-      s.unsubscribe.push(opts.jobs.onEvent(anchorQueueName(chain.chainId), (e) => void s.onJobEvent(chain.chainId, e)))
+      s.unsubscribe.push(
+        opts.jobs.onEvent(anchorQueueName(chain.chainId), (e) => void s.onJobEvent(chain.chainId, e)),
+      )
     }
     for await (const [, v] of s.records.iterator()) {
       const r = JSON.parse(dec.decode(v)) as AnchorRecord
+      s.count(r.chainId, r.state, 1)
       s.lastQueuedAt.set(r.chainId, Math.max(s.lastQueuedAt.get(r.chainId) ?? 0, r.queuedAt))
       if (r.state !== 'final' && r.state !== 'failed') await s.enqueueJob(r, true)
     }
@@ -104,9 +109,12 @@ export class AnchorScheduler {
     if (every > 0 && opts.readers && opts.readers.size > 0) {
       const loop = () => {
         s.reconcileTimer = setTimeout(() => {
-          void s.reconcile().catch((e) => opts.logger.warn({ err: e }, 'anchor reconciliation failed')).finally(() => {
-            if (!s.closed) loop()
-          })
+          void s
+            .reconcile()
+            .catch((e) => opts.logger.warn({ err: e }, 'anchor reconciliation failed'))
+            .finally(() => {
+              if (!s.closed) loop()
+            })
         }, every)
         s.reconcileTimer.unref?.()
       }
@@ -136,7 +144,10 @@ export class AnchorScheduler {
             () => {
               const d = this.deferred.get(chain.chainId)
               this.deferred.delete(chain.chainId)
-              if (d && !this.closed) void this.queue(chain, d.cp, Date.now()).catch((e) => this.opts.logger.error({ err: e }, 'queue anchor failed'))
+              if (d && !this.closed)
+                void this.queue(chain, d.cp, Date.now()).catch((e) =>
+                  this.opts.logger.error({ err: e }, 'queue anchor failed'),
+                )
             },
             chain.anchorEveryMs - (now - last),
           )
@@ -162,9 +173,20 @@ export class AnchorScheduler {
       updatedAt: now,
     }
     await this.opts.store.batch([
-      { type: 'put', sublevel: this.records, key: recordKey(chain.chainId, cp.rootHash), value: enc.encode(JSON.stringify(r)) },
-      { type: 'put', sublevel: this.byTreeSize, key: `${seqKey(cp.treeSize)} ${chain.chainId}`, value: enc.encode(cp.rootHash) },
+      {
+        type: 'put',
+        sublevel: this.records,
+        key: recordKey(chain.chainId, cp.rootHash),
+        value: enc.encode(JSON.stringify(r)),
+      },
+      {
+        type: 'put',
+        sublevel: this.byTreeSize,
+        key: `${seqKey(cp.treeSize)} ${chain.chainId}`,
+        value: enc.encode(cp.rootHash),
+      },
     ])
+    this.count(r.chainId, r.state, 1)
     this.opts.onChange?.(r, undefined)
     await this.enqueueJob(r, false)
   }
@@ -174,8 +196,19 @@ export class AnchorScheduler {
     const id = anchorJobId(r.chainId, r.root)
     // A job that finished but whose outcome was not recorded (crash) runs again: the handler is idempotent.
     if (recovering) await this.opts.jobs.remove(queue, id)
-    const data: AnchorJobData = { chainId: r.chainId, logId: toHex(this.opts.logId), treeSize: r.treeSize, root: r.root }
-    await this.opts.jobs.add(queue, { id, name: 'anchor', data, attempts: this.opts.attempts ?? 60, backoffMs: this.opts.backoffMs ?? 500 })
+    const data: AnchorJobData = {
+      chainId: r.chainId,
+      logId: toHex(this.opts.logId),
+      treeSize: r.treeSize,
+      root: r.root,
+    }
+    await this.opts.jobs.add(queue, {
+      id,
+      name: 'anchor',
+      data,
+      attempts: this.opts.attempts ?? 60,
+      backoffMs: this.opts.backoffMs ?? 500,
+    })
   }
 
   private async onJobEvent(chainId: string, e: JobEvent): Promise<void> {
@@ -186,7 +219,14 @@ export class AnchorScheduler {
       if (e.type === 'progress' || e.type === 'completed') {
         const v = (e.type === 'progress' ? e.value : e.result) as AnchorJobResult
         if (FORWARD[v.state] < FORWARD[r.state] && e.type === 'progress') return r
-        return { ...r, state: v.state, tx: v.tx ?? r.tx, height: v.height ?? r.height, confirmations: v.confirmations ?? r.confirmations, lastError: undefined }
+        return {
+          ...r,
+          state: v.state,
+          tx: v.tx ?? r.tx,
+          height: v.height ?? r.height,
+          confirmations: v.confirmations ?? r.confirmations,
+          lastError: undefined,
+        }
       }
       if (e.final) return { ...r, state: 'failed', reason: e.error, attempts: e.attempt }
       return { ...r, lastError: e.error, attempts: e.attempt }
@@ -201,7 +241,11 @@ export class AnchorScheduler {
       if (n === r) return
       n.updatedAt = Date.now()
       await this.records.put(recordKey(chainId, root), enc.encode(JSON.stringify(n)))
-      if (n.state !== r.state) this.opts.onChange?.(n, r.state)
+      if (n.state !== r.state) {
+        this.count(r.chainId, r.state, -1)
+        this.count(n.chainId, n.state, 1)
+        this.opts.onChange?.(n, r.state)
+      }
     })
     this.writeChain = next.catch((e) => this.opts.logger.error({ err: e }, 'anchor state update failed'))
     return next
@@ -224,13 +268,27 @@ export class AnchorScheduler {
       const status = await adapter.anchorStatus(fromHex(r.root, 32), r.tx)
       if (status.state === 'missing') {
         moved++
-        this.opts.logger.warn({ chainId: r.chainId, root: r.root }, 'anchor disappeared from chain (reorg): re-queued')
-        await this.update(r.chainId, r.root, (x) => ({ ...x, state: 'queued', tx: undefined, height: undefined, confirmations: undefined }))
+        this.opts.logger.warn(
+          { chainId: r.chainId, root: r.root },
+          'anchor disappeared from chain (reorg): re-queued',
+        )
+        await this.update(r.chainId, r.root, (x) => ({
+          ...x,
+          state: 'queued',
+          tx: undefined,
+          height: undefined,
+          confirmations: undefined,
+        }))
         await this.opts.jobs.remove(anchorQueueName(r.chainId), anchorJobId(r.chainId, r.root))
         const fresh = await this.get(r.chainId, r.root)
         if (fresh) await this.enqueueJob(fresh, false)
       } else if ((status.state === 'final' || status.state === 'included') && status.state !== r.state) {
-        await this.update(r.chainId, r.root, (x) => ({ ...x, state: status.state, height: status.height, confirmations: status.confirmations }))
+        await this.update(r.chainId, r.root, (x) => ({
+          ...x,
+          state: status.state,
+          height: status.height,
+          confirmations: status.confirmations,
+        }))
       }
     }
     return moved
@@ -253,23 +311,29 @@ export class AnchorScheduler {
   }
 
   /** Tree sizes ≥ `minTreeSize` that were queued for anchoring (on any chain), ascending, with their roots. */
-  async *anchoredCheckpointsFrom(minTreeSize: number): AsyncGenerator<{ treeSize: number; chainId: string; root: string }> {
+  async *anchoredCheckpointsFrom(
+    minTreeSize: number,
+  ): AsyncGenerator<{ treeSize: number; chainId: string; root: string }> {
     for await (const [k, v] of this.byTreeSize.iterator({ gte: seqKey(minTreeSize) })) {
       const [size, chainId] = k.split(' ')
       yield { treeSize: Number(size), chainId: chainId!, root: dec.decode(v) }
     }
   }
 
-  /** Counts of anchors by chain and state (metrics). */
+  /** Counts of anchors by chain and state (metrics; kept in memory, no scan). */
   async counts(): Promise<Record<string, Record<AnchorState, number>>> {
     const out: Record<string, Record<AnchorState, number>> = {}
-    for (const c of this.opts.chains) out[c.chainId] = { queued: 0, submitted: 0, included: 0, final: 0, failed: 0 }
-    for await (const [, v] of this.records.iterator()) {
-      const r = JSON.parse(dec.decode(v)) as AnchorRecord
-      const m = (out[r.chainId] ??= { queued: 0, submitted: 0, included: 0, final: 0, failed: 0 })
-      m[r.state]++
-    }
+    for (const [chainId, m] of this.stateCounts) out[chainId] = { ...m }
     return out
+  }
+
+  private count(chainId: string, state: AnchorState, delta: number): void {
+    let m = this.stateCounts.get(chainId)
+    if (!m) {
+      m = { queued: 0, submitted: 0, included: 0, final: 0, failed: 0 }
+      this.stateCounts.set(chainId, m)
+    }
+    m[state] += delta
   }
 
   /** Stops timers and listeners (pending state updates are flushed). Idempotent. */

@@ -4,12 +4,13 @@
  * attestation whenever the membership heads changed (DESIGN §4, §6). What it attested is
  * remembered per context, so after a crash the node re-attests whatever changed since.
  */
-import type { Logger } from '../core/logger.ts'
+
 import { fromBase58, toBase58, toHex } from '../core/bytes.ts'
 import type { Ed25519KeyPair } from '../core/ed25519.ts'
+import type { Logger } from '../core/logger.ts'
+import type { IngestResult } from '../log/log-service.ts'
 import { type Section, type Store, section } from '../store/store.ts'
 import { attestationLeafHash, headsPayloadRoot, signLeaf } from './leaf.ts'
-import type { IngestResult } from '../log/log-service.ts'
 
 /** What the attester reads from the contexts. */
 export interface AttestationSource {
@@ -94,7 +95,8 @@ export class Attester {
     const ids = [...this.dirty]
     this.dirty.clear()
     const leaves: Uint8Array[] = []
-    const updates: { id: string; record: AttestedRecord; metaFor?: { leaf: Uint8Array; heads: string[] } }[] = []
+    const updates: { id: string; record: AttestedRecord; metaFor?: { leaf: Uint8Array; heads: string[] } }[] =
+      []
     const now = (this.opts.now ?? Date.now)()
     for (const id of ids) {
       const contextId = fromBase58(id, 32)
@@ -106,13 +108,21 @@ export class Attester {
         continue
       }
       const record = await this.record(id)
-      const base = { contextId, revision: snap.revision, attester: this.opts.nodeKey.publicKey, issuedAt: now }
+      const base = {
+        contextId,
+        revision: snap.revision,
+        attester: this.opts.nodeKey.publicKey,
+        issuedAt: now,
+      }
       const payloadRoot = headsPayloadRoot(snap.heads)
       const headsKey = toHex(payloadRoot) + toHex(snap.stateRoot).slice(2)
       const next: AttestedRecord = { ...record }
       let metaFor: { leaf: Uint8Array; heads: string[] } | undefined
       if (snap.heads.length > 0 && headsKey !== record.headsKey) {
-        const leaf = signLeaf({ kind: 'heads', ...base, payloadRoot, stateRoot: snap.stateRoot }, this.opts.nodeKey.secretKey)
+        const leaf = signLeaf(
+          { kind: 'heads', ...base, payloadRoot, stateRoot: snap.stateRoot },
+          this.opts.nodeKey.secretKey,
+        )
         leaves.push(leaf)
         next.headsKey = headsKey
         next.headsLeafHash = toHex(attestationLeafHash(leaf))
@@ -129,7 +139,8 @@ export class Attester {
         next.membersKey = membersKey
         next.membersLeafHash = toHex(attestationLeafHash(leaf))
       }
-      if (next.headsKey !== record.headsKey || next.membersKey !== record.membersKey) updates.push({ id, record: next, metaFor })
+      if (next.headsKey !== record.headsKey || next.membersKey !== record.membersKey)
+        updates.push({ id, record: next, metaFor })
     }
     if (leaves.length === 0) return
     try {
@@ -140,10 +151,20 @@ export class Attester {
     }
     const ops = []
     for (const u of updates) {
-      ops.push({ type: 'put' as const, sublevel: this.records, key: u.id, value: enc.encode(JSON.stringify(u.record)) })
+      ops.push({
+        type: 'put' as const,
+        sublevel: this.records,
+        key: u.id,
+        value: enc.encode(JSON.stringify(u.record)),
+      })
       if (u.metaFor) {
         const m: LeafMeta = { heads: u.metaFor.heads }
-        ops.push({ type: 'put' as const, sublevel: this.meta, key: u.record.headsLeafHash!, value: enc.encode(JSON.stringify(m)) })
+        ops.push({
+          type: 'put' as const,
+          sublevel: this.meta,
+          key: u.record.headsLeafHash!,
+          value: enc.encode(JSON.stringify(m)),
+        })
       }
     }
     await this.opts.store.batch(ops)
@@ -166,4 +187,3 @@ export class Attester {
     for (const u of this.unsubscribe.splice(0)) u()
   }
 }
-

@@ -13,10 +13,13 @@ const HEX = /^(0x)?([0-9a-fA-F]{2})*$/
 
 /** Decodes hex (with or without `0x`); checks the length when `length` is given. */
 export function fromHex(hex: string, length?: number, what = 'hex value'): Uint8Array {
-  if (typeof hex !== 'string' || !HEX.test(hex)) throw new InvalidEncoding(`${what} is not hex`, { details: { what } })
+  if (typeof hex !== 'string' || !HEX.test(hex))
+    throw new InvalidEncoding(`${what} is not hex`, { details: { what } })
   const out = new Uint8Array(Buffer.from(hex.startsWith('0x') ? hex.slice(2) : hex, 'hex'))
   if (length !== undefined && out.length !== length)
-    throw new InvalidEncoding(`${what} must be ${length} bytes, got ${out.length}`, { details: { what, length: out.length } })
+    throw new InvalidEncoding(`${what} must be ${length} bytes, got ${out.length}`, {
+      details: { what, length: out.length },
+    })
   return out
 }
 
@@ -35,7 +38,9 @@ export function fromBase58(s: string, length?: number, what = 'base58 value'): U
     throw new InvalidEncoding(`${what} is not base58`, { details: { what } })
   }
   if (length !== undefined && out.length !== length)
-    throw new InvalidEncoding(`${what} must be ${length} bytes, got ${out.length}`, { details: { what, length: out.length } })
+    throw new InvalidEncoding(`${what} must be ${length} bytes, got ${out.length}`, {
+      details: { what, length: out.length },
+    })
   return out
 }
 
@@ -47,7 +52,8 @@ export function toBase64(bytes: Uint8Array): string {
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/
 /** Decodes standard base64 strictly (rejects other alphabets and bad padding). */
 export function fromBase64(s: string, what = 'base64 value'): Uint8Array {
-  if (typeof s !== 'string' || s.length % 4 !== 0 || !B64.test(s)) throw new InvalidEncoding(`${what} is not base64`, { details: { what } })
+  if (typeof s !== 'string' || s.length % 4 !== 0 || !B64.test(s))
+    throw new InvalidEncoding(`${what} is not base64`, { details: { what } })
   return new Uint8Array(Buffer.from(s, 'base64'))
 }
 

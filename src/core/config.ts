@@ -45,10 +45,22 @@ export const ConfigSchema = T.Object(
     log: T.Object(
       {
         /** Log origin line of checkpoints; default `mero/<node key base58>`. */
-        origin: T.Optional(T.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e][\\x20-\\x7e]*$' })),
-        level: T.Union([T.Literal('trace'), T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error'), T.Literal('silent')], {
-          default: 'info',
-        }),
+        origin: T.Optional(
+          T.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e][\\x20-\\x7e]*$' }),
+        ),
+        level: T.Union(
+          [
+            T.Literal('trace'),
+            T.Literal('debug'),
+            T.Literal('info'),
+            T.Literal('warn'),
+            T.Literal('error'),
+            T.Literal('silent'),
+          ],
+          {
+            default: 'info',
+          },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -108,13 +120,19 @@ function deepFreeze<T>(o: T): T {
  */
 export function loadConfig(input: unknown): Config {
   const value = Value.Default(ConfigSchema, structuredClone(input ?? {}))
-  const errors = [...Value.Errors(ConfigSchema, value)].map((e) => ({ path: e.path || '/', message: e.message }))
+  const errors = [...Value.Errors(ConfigSchema, value)].map((e) => ({
+    path: e.path || '/',
+    message: e.message,
+  }))
   if (errors.length > 0) {
     const text = errors.map((e) => `${e.path}: ${e.message}`).join('; ')
     throw new InvalidConfig(`invalid configuration: ${text}`, { details: { errors } })
   }
   const chainIds = (value as Config).chains.map((c) => c.chainId)
   const dup = chainIds.find((c, i) => chainIds.indexOf(c) !== i)
-  if (dup) throw new InvalidConfig(`chain ${dup} is configured twice`, { details: { errors: [{ path: '/chains', message: `duplicate ${dup}` }] } })
+  if (dup)
+    throw new InvalidConfig(`chain ${dup} is configured twice`, {
+      details: { errors: [{ path: '/chains', message: `duplicate ${dup}` }] },
+    })
   return deepFreeze(value as Config)
 }

@@ -29,7 +29,9 @@ function cached(cache: Map<string, KeyObject>, key: string, make: () => KeyObjec
 function publicKeyObject(publicKey: Uint8Array): KeyObject {
   if (publicKey.length !== 32) throw new InvalidEncoding('Ed25519 public key must be 32 bytes')
   const x = b64u(publicKey)
-  return cached(publicCache, x, () => crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }))
+  return cached(publicCache, x, () =>
+    crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }),
+  )
 }
 
 function privateKeyObject(secretKey: Uint8Array, publicKey?: Uint8Array): KeyObject {
@@ -78,7 +80,11 @@ export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Ui
 }
 
 /** Async verify: runs on the thread pool, so both cores verify in parallel (~1.5× throughput). */
-export function verifyAsync(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+export function verifyAsync(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
   if (publicKey.length !== 32 || signature.length !== 64) return Promise.resolve(false)
   let key: KeyObject
   try {

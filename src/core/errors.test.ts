@@ -1,8 +1,8 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
+import { test } from 'node:test'
+import { errorCatalogue, httpStatusOf, InvalidEncoding, isMeroError, MeroError } from './errors.ts'
 import { renderErrorsDoc } from './errors-doc.ts'
-import { InvalidEncoding, MeroError, errorCatalogue, httpStatusOf, isMeroError } from './errors.ts'
 
 test('docs/ERRORS.md equals the catalogue (run `npm run docs:errors` after adding an error)', async () => {
   const doc = await readFile(new URL('../../docs/ERRORS.md', import.meta.url), 'utf8')

@@ -4,16 +4,17 @@
  * at once when `batch.maxLeaves` leaves wait). Acknowledged = persisted: `ingest` resolves after the
  * leaves are in the log's LevelDB batch, so a crash never loses an acknowledged attestation.
  */
-import type { Logger } from '../core/logger.ts'
-import { InvalidLeaf, UnknownCheckpoint } from '../core/errors.ts'
-import { bytesEqual, toBase58, toHex } from '../core/bytes.ts'
-import { sha256 } from '../core/hash.ts'
-import type { Ed25519KeyPair } from '../core/ed25519.ts'
-import { type Section, type Store, section, seqKey } from '../store/store.ts'
-import { MerkleLog } from './merkle-log.ts'
-import { signCheckpoint } from './checkpoint.ts'
+
 import { attestationLeafHash, decodeLeaf, type LeafFields, verifyLeafSignatureAsync } from '../attest/leaf.ts'
+import { bytesEqual, toBase58, toHex } from '../core/bytes.ts'
+import type { Ed25519KeyPair } from '../core/ed25519.ts'
+import { InvalidLeaf, UnknownCheckpoint } from '../core/errors.ts'
+import { sha256 } from '../core/hash.ts'
+import type { Logger } from '../core/logger.ts'
 import type { ProofCheckpoint } from '../proof/proof-types.ts'
+import { type Section, type Store, section, seqKey } from '../store/store.ts'
+import { signCheckpoint } from './checkpoint.ts'
+import { MerkleLog } from './merkle-log.ts'
 
 /** Decides whether an attester may attest for a context (DESIGN §6); throws Forbidden-like errors or returns false. */
 export type AttesterPolicy = (leaf: LeafFields) => Promise<boolean> | boolean
@@ -79,7 +80,8 @@ export class LogService {
   static async open(opts: LogServiceOptions): Promise<LogService> {
     const log = await MerkleLog.open(section(opts.store, 'log'))
     const svc = new LogService(opts, log, section(opts.store, 'checkpoints'))
-    for await (const [, v] of svc.checkpoints.iterator({ reverse: true, limit: 1 })) svc.latest = JSON.parse(dec.decode(v))
+    for await (const [, v] of svc.checkpoints.iterator({ reverse: true, limit: 1 }))
+      svc.latest = JSON.parse(dec.decode(v))
     svc.schedule()
     return svc
   }
@@ -110,10 +112,15 @@ export class LogService {
     })
     const sigs = await Promise.all(leaves.map((b) => verifyLeafSignatureAsync(b)))
     const bad = sigs.indexOf(false)
-    if (bad >= 0) throw new InvalidLeaf(`leaf ${bad}: attester signature does not verify`, { details: { index: bad, check: 'signature' } })
+    if (bad >= 0)
+      throw new InvalidLeaf(`leaf ${bad}: attester signature does not verify`, {
+        details: { index: bad, check: 'signature' },
+      })
     for (let i = 0; i < decoded.length; i++) {
       if (!(await this.opts.authorize(decoded[i]!)))
-        throw new InvalidLeaf(`leaf ${i}: attester may not attest for this context`, { details: { index: i, check: 'attester' } })
+        throw new InvalidLeaf(`leaf ${i}: attester may not attest for this context`, {
+          details: { index: i, check: 'attester' },
+        })
     }
     const hashes = leaves.map((b) => attestationLeafHash(b))
     const results: (IngestResult | undefined)[] = new Array(leaves.length)
@@ -134,7 +141,8 @@ export class LogService {
       })
     }
     for (let i = 0; i < leaves.length; i++) results[i] ??= results[firstOf.get(toHex(hashes[i]!))!]
-    if (this.log.size - (this.latest?.treeSize ?? 0) >= this.opts.maxLeaves) void this.cutCheckpoint().catch(() => {})
+    if (this.log.size - (this.latest?.treeSize ?? 0) >= this.opts.maxLeaves)
+      void this.cutCheckpoint().catch(() => {})
     return results as IngestResult[]
   }
 
@@ -221,7 +229,10 @@ export class LogService {
     const treeSize = this.log.size
     if (treeSize === 0 || treeSize === this.latest?.treeSize) return undefined
     const rootHash = await this.log.root(treeSize)
-    const note = signCheckpoint({ origin: this.origin, treeSize, rootHash }, { name: this.origin, secretKey: this.opts.nodeKey.secretKey })
+    const note = signCheckpoint(
+      { origin: this.origin, treeSize, rootHash },
+      { name: this.origin, secretKey: this.opts.nodeKey.secretKey },
+    )
     const cp: StoredCheckpoint = {
       origin: this.origin,
       treeSize,
@@ -257,7 +268,8 @@ export class LogService {
 
   /** Checkpoints whose tree size is at least `minTreeSize`, ascending. */
   async *checkpointsFrom(minTreeSize: number): AsyncGenerator<StoredCheckpoint> {
-    for await (const [, v] of this.checkpoints.iterator({ gte: seqKey(minTreeSize) })) yield JSON.parse(dec.decode(v))
+    for await (const [, v] of this.checkpoints.iterator({ gte: seqKey(minTreeSize) }))
+      yield JSON.parse(dec.decode(v))
   }
 
   /** Whether `leafHash` at `index` matches the log (a cheap integrity check for proof assembly). */
@@ -276,4 +288,3 @@ export class LogService {
     await this.log.close()
   }
 }
-

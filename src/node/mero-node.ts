@@ -3,28 +3,29 @@
  * scheduler, jobs, proofs, metrics and the HTTP API into one object. Chain adapters come in from
  * the caller (the CLI builds them from configuration); nothing here imports an adapter.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+
 import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import type { Config } from '../core/config.ts'
-import { type Logger, silentLogger } from '../core/logger.ts'
-import { type Ed25519KeyPair, generateKeyPair, keyPairFromSecret } from '../core/ed25519.ts'
-import { fromHex, toBase58, toHex } from '../core/bytes.ts'
-import { InvalidConfig } from '../core/errors.ts'
-import { type Store, openStore, section } from '../store/store.ts'
-import type { ChainAdapter } from '../chain/chain-adapter.ts'
-import type { JobQueue, JobWorker } from '../jobs/job-queue.ts'
-import { createEmbeddedJobQueue } from '../jobs/embedded-job-queue.ts'
-import { createBullmqJobQueue } from '../jobs/bullmq-job-queue.ts'
-import { ContextManager } from '../context/context-manager.ts'
-import { Attester } from '../attest/attester.ts'
-import { LogService } from '../log/log-service.ts'
-import { AnchorScheduler } from '../anchor/anchor-scheduler.ts'
 import { anchorQueueName, createAnchorJobHandler } from '../anchor/anchor-job.ts'
-import { ProofService } from '../proof/proof-service.ts'
+import { AnchorScheduler } from '../anchor/anchor-scheduler.ts'
 import { buildApi } from '../api/build-api.ts'
-import { type NodeMetrics, createNodeMetrics } from './node-metrics.ts'
+import { Attester } from '../attest/attester.ts'
+import type { ChainAdapter } from '../chain/chain-adapter.ts'
+import { ContextManager } from '../context/context-manager.ts'
+import { fromHex, toBase58, toHex } from '../core/bytes.ts'
+import type { Config } from '../core/config.ts'
+import { type Ed25519KeyPair, generateKeyPair, keyPairFromSecret } from '../core/ed25519.ts'
+import { InvalidConfig } from '../core/errors.ts'
+import { type Logger, silentLogger } from '../core/logger.ts'
+import { createBullmqJobQueue } from '../jobs/bullmq-job-queue.ts'
+import { createEmbeddedJobQueue } from '../jobs/embedded-job-queue.ts'
+import type { JobQueue, JobWorker } from '../jobs/job-queue.ts'
+import { LogService } from '../log/log-service.ts'
+import { ProofService } from '../proof/proof-service.ts'
+import { openStore, type Store, section } from '../store/store.ts'
+import { createNodeMetrics, type NodeMetrics } from './node-metrics.ts'
 
 /** Options of {@link MeroNode.start}. */
 export interface MeroNodeOptions {
@@ -100,7 +101,10 @@ export class MeroNode {
     const logger = options.logger ?? silentLogger()
     const adapters = new Map((options.adapters ?? []).map((a) => [a.chainId, a]))
     const missing = config.chains.filter((c) => !adapters.has(c.chainId)).map((c) => c.chainId)
-    if (missing.length) throw new InvalidConfig(`no adapter given for ${missing.join(', ')}`, { details: { errors: missing.map((m) => ({ path: '/chains', message: `no adapter for ${m}` })) } })
+    if (missing.length)
+      throw new InvalidConfig(`no adapter given for ${missing.join(', ')}`, {
+        details: { errors: missing.map((m) => ({ path: '/chains', message: `no adapter for ${m}` })) },
+      })
 
     await mkdir(config.dataDir, { recursive: true })
     const nodeKey = await loadNodeKey(config.dataDir)
@@ -112,8 +116,8 @@ export class MeroNode {
     const jobs =
       options.jobs ??
       (config.jobs.redisUrl
-        ? createBullmqJobQueue({ connection: config.jobs.redisUrl, prefix: config.jobs.prefix, logger })
-        : createEmbeddedJobQueue({ section: section(store, 'jobs'), logger }))
+        ? createBullmqJobQueue({ connection: config.jobs.redisUrl, prefix: config.jobs.prefix, logger, maxBackoffMs: 30_000 })
+        : createEmbeddedJobQueue({ section: section(store, 'jobs'), logger, maxBackoffMs: 30_000 }))
 
     let metrics: NodeMetrics | undefined
     const log = await LogService.open({
@@ -124,19 +128,31 @@ export class MeroNode {
       maxLeaves: config.batch.maxLeaves,
       logger,
       authorize: async (leaf) =>
-        Buffer.compare(leaf.attester, nodeKey.publicKey) === 0 || (await contexts.hasCapability(leaf.contextId, leaf.attester, 'Attest')),
+        Buffer.compare(leaf.attester, nodeKey.publicKey) === 0 ||
+        (await contexts.hasCapability(leaf.contextId, leaf.attester, 'Attest')),
     })
-    const attester = await Attester.open({ store, source: contexts, nodeKey, logger, ingest: (l) => log.ingest(l) })
+    const attester = await Attester.open({
+      store,
+      source: contexts,
+      nodeKey,
+      logger,
+      ingest: (l) => log.ingest(l),
+    })
     const anchors = await AnchorScheduler.open({
       store,
       jobs,
       logId: log.logId,
       logger,
       readers: adapters,
-      chains: config.chains.map((c) => ({ chainId: c.chainId, contract: c.contract, anchorEveryMs: c.anchorEveryMs })),
+      chains: config.chains.map((c) => ({
+        chainId: c.chainId,
+        contract: c.contract,
+        anchorEveryMs: c.anchorEveryMs,
+      })),
       onChange: (r, prev) => {
         metrics?.anchorTransitions.inc({ chain: r.chainId, status: r.state })
-        if (r.state === 'final' && prev !== 'final') metrics?.anchorLatency.observe({ chain: r.chainId }, (Date.now() - r.queuedAt) / 1000)
+        if (r.state === 'final' && prev !== 'final')
+          metrics?.anchorLatency.observe({ chain: r.chainId }, (Date.now() - r.queuedAt) / 1000)
       },
     })
     metrics = createNodeMetrics({ logSize: () => log.size, anchorCounts: () => anchors.counts() })
@@ -151,7 +167,9 @@ export class MeroNode {
     const workers: JobWorker[] = []
     if (config.jobs.runWorkers) {
       for (const c of config.chains) {
-        const handler = createAnchorJobHandler(new Map([[c.chainId, adapters.get(c.chainId)!]]), { pollMs: c.pollMs })
+        const handler = createAnchorJobHandler(new Map([[c.chainId, adapters.get(c.chainId)!]]), {
+          pollMs: c.pollMs,
+        })
         workers.push(jobs.process(anchorQueueName(c.chainId), handler, { concurrency: 8 }))
       }
     }
@@ -173,10 +191,31 @@ export class MeroNode {
       metrics: metrics.registry,
       health: async () => ({
         ok: true,
-        details: { logSize: log.size, pendingAttestations: attester.pending, chains: config.chains.map((c) => c.chainId) },
+        details: {
+          logSize: log.size,
+          pendingAttestations: attester.pending,
+          chains: config.chains.map((c) => c.chainId),
+        },
       }),
     })
-    const node = new MeroNode(config, logger, nodeKey, adminToken, store, contexts, log, attester, anchors, proofs, jobs, metrics, api, workers, !options.jobs, unsubscribe)
+    const node = new MeroNode(
+      config,
+      logger,
+      nodeKey,
+      adminToken,
+      store,
+      contexts,
+      log,
+      attester,
+      anchors,
+      proofs,
+      jobs,
+      metrics,
+      api,
+      workers,
+      !options.jobs,
+      unsubscribe,
+    )
     if (options.listen !== false) await api.listen({ host: config.api.host, port: config.api.port })
     logger.info({ url: node.url, origin, nodeKey: toBase58(nodeKey.publicKey) }, 'node started')
     return node

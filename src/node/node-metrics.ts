@@ -2,7 +2,7 @@
  * Prometheus metrics of one node (prom-client, one registry per node: several nodes can run in
  * one process).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import type { AnchorState } from '../proof/proof-types.ts'
 
 /** The node's metrics. */
@@ -44,9 +44,21 @@ export function createNodeMetrics(sources: {
   })
   return {
     registry,
-    leavesAppended: new Counter({ name: 'mero_leaves_appended_total', help: 'Leaves appended to the log', registers: [registry] }),
-    checkpointsCut: new Counter({ name: 'mero_checkpoints_total', help: 'Checkpoints cut', registers: [registry] }),
-    deltasApplied: new Counter({ name: 'mero_deltas_applied_total', help: 'Deltas applied to contexts', registers: [registry] }),
+    leavesAppended: new Counter({
+      name: 'mero_leaves_appended_total',
+      help: 'Leaves appended to the log',
+      registers: [registry],
+    }),
+    checkpointsCut: new Counter({
+      name: 'mero_checkpoints_total',
+      help: 'Checkpoints cut',
+      registers: [registry],
+    }),
+    deltasApplied: new Counter({
+      name: 'mero_deltas_applied_total',
+      help: 'Deltas applied to contexts',
+      registers: [registry],
+    }),
     anchorLatency: new Histogram({
       name: 'mero_anchor_latency_seconds',
       help: 'Time from queueing a checkpoint to its anchor being final',

@@ -25,7 +25,13 @@ export const AnchorSchema = T.Object({
   contract: T.String({ minLength: 1, maxLength: 256 }),
   tx: T.Optional(T.String({ maxLength: 256 })),
   height: T.Optional(T.Integer({ minimum: 0 })),
-  status: T.Union([T.Literal('queued'), T.Literal('submitted'), T.Literal('included'), T.Literal('final'), T.Literal('failed')]),
+  status: T.Union([
+    T.Literal('queued'),
+    T.Literal('submitted'),
+    T.Literal('included'),
+    T.Literal('final'),
+    T.Literal('failed'),
+  ]),
   confirmations: T.Optional(T.Integer({ minimum: 0 })),
   reason: T.Optional(T.String({ maxLength: 4096 })),
 })
@@ -55,6 +61,8 @@ export const ProofSchema = T.Object({
 /** Validates an untrusted document as proof v1; throws `InvalidProof` naming every problem. */
 export function parseProof(input: unknown): Proof {
   if (Value.Check(ProofSchema, input)) return input as Static<typeof ProofSchema> as Proof
-  const errors = [...Value.Errors(ProofSchema, input)].slice(0, 20).map((e) => `${e.path || '/'}: ${e.message}`)
+  const errors = [...Value.Errors(ProofSchema, input)]
+    .slice(0, 20)
+    .map((e) => `${e.path || '/'}: ${e.message}`)
   throw new InvalidProof(`not a proof v1 document: ${errors.join('; ')}`, { details: { errors } })
 }

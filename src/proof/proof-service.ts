@@ -3,12 +3,13 @@
  * the reads of `/v1`. A leaf's proof uses the first checkpoint containing it that was queued for
  * anchoring; until one exists it falls back to the first checkpoint containing it (no anchors yet).
  */
-import { ProofNotReady, UnknownContext, UnknownLeaf } from '../core/errors.ts'
-import { fromHex, toBase58, toHex } from '../core/bytes.ts'
-import { decodeLeaf } from '../attest/leaf.ts'
-import type { Attester } from '../attest/attester.ts'
-import type { LogService, StoredCheckpoint } from '../log/log-service.ts'
+
 import type { AnchorScheduler } from '../anchor/anchor-scheduler.ts'
+import type { Attester } from '../attest/attester.ts'
+import { decodeLeaf } from '../attest/leaf.ts'
+import { fromHex, toBase58, toHex } from '../core/bytes.ts'
+import { ProofNotReady, UnknownContext, UnknownLeaf } from '../core/errors.ts'
+import type { LogService, StoredCheckpoint } from '../log/log-service.ts'
 import type { Proof, ProofAnchor, ProofCheckpoint } from './proof-types.ts'
 import { type AnchorReader, type VerificationResult, verifyProof } from './verify-proof.ts'
 
@@ -39,7 +40,10 @@ export class ProofService {
   async proofForLeaf(leafHash: Uint8Array): Promise<Proof> {
     const { log, anchors, attester } = this.opts
     const index = await log.merkleLog.indexOf(leafHash)
-    if (index === undefined) throw new UnknownLeaf(`no leaf ${toHex(leafHash)} in this log`, { details: { leafHash: toHex(leafHash) } })
+    if (index === undefined)
+      throw new UnknownLeaf(`no leaf ${toHex(leafHash)} in this log`, {
+        details: { leafHash: toHex(leafHash) },
+      })
     const cp = await this.checkpointFor(index)
     const [bytes, inclusion, anchorList, meta] = await Promise.all([
       log.merkleLog.leafAt(index),
@@ -77,14 +81,19 @@ export class ProofService {
       if (rec && rec.state !== 'failed') return log.checkpoint(a.treeSize)
     }
     for await (const cp of log.checkpointsFrom(index + 1)) return cp
-    throw new ProofNotReady(`leaf ${index} is not covered by a checkpoint yet; retry after the next batch`, { details: { leafIndex: index } })
+    throw new ProofNotReady(`leaf ${index} is not covered by a checkpoint yet; retry after the next batch`, {
+      details: { leafIndex: index },
+    })
   }
 
   /** The proof of the latest heads attestation of a context. */
   async latestProofForContext(contextId: Uint8Array): Promise<Proof> {
     const record = await this.opts.attester.record(toBase58(contextId))
     if (!record.headsLeafHash) {
-      if (!(await this.opts.hasContext(contextId))) throw new UnknownContext(`no context ${toBase58(contextId)}`, { details: { contextId: toBase58(contextId) } })
+      if (!(await this.opts.hasContext(contextId)))
+        throw new UnknownContext(`no context ${toBase58(contextId)}`, {
+          details: { contextId: toBase58(contextId) },
+        })
       throw new ProofNotReady('the context has not been attested yet; retry after the next batch')
     }
     return this.proofForLeaf(fromHex(record.headsLeafHash, 32))

@@ -3,17 +3,21 @@
  * given: every hash, signature and path is recomputed here, and each anchor is read back from the
  * chain. Each check is reported by name, so a failure says exactly what failed.
  */
+
+import { attestationLeafHash, decodeLeaf, headsPayloadRoot, verifyLeafSignature } from '../attest/leaf.ts'
 import type { ChainAdapter } from '../chain/chain-adapter.ts'
 import { bytesEqual, fromBase58, fromHex, toHex } from '../core/bytes.ts'
 import { sha256 } from '../core/hash.ts'
-import { decodeLeaf, headsPayloadRoot, verifyLeafSignature, attestationLeafHash } from '../attest/leaf.ts'
-import { verifyInclusion } from '../log/merkle.ts'
 import { verifyCheckpoint } from '../log/checkpoint.ts'
-import type { Proof } from './proof-types.ts'
+import { verifyInclusion } from '../log/merkle.ts'
 import { parseProof } from './proof-schema.ts'
+import type { Proof } from './proof-types.ts'
 
 /** The read-only part of a chain adapter a verifier needs. */
-export type AnchorReader = Pick<ChainAdapter, 'chainId' | 'capabilities' | 'anchorOf' | 'anchorStatus' | 'isNode'>
+export type AnchorReader = Pick<
+  ChainAdapter,
+  'chainId' | 'capabilities' | 'anchorOf' | 'anchorStatus' | 'isNode'
+>
 
 /** One named check. `skipped` checks are neither passed nor failed (e.g. no RPC given for a chain). */
 export interface VerificationCheck {
@@ -57,7 +61,13 @@ export async function verifyProof(input: unknown, options: VerifyProofOptions): 
     const anchored = checks.some((c) => c.name.startsWith('anchor.') && c.ok && !c.skipped)
     if (!early && !anchored) {
       const tried = checks.some((c) => c.name.startsWith('anchor.') && !c.skipped)
-      add('anchored', false, tried ? 'no anchor was verified on chain' : 'no anchor could be checked: give --rpc for a chain the proof lists')
+      add(
+        'anchored',
+        false,
+        tried
+          ? 'no anchor was verified on chain'
+          : 'no anchor could be checked: give --rpc for a chain the proof lists',
+      )
     }
     return { ok: anchored && checks.every((c) => c.ok || c.skipped), checks }
   }
@@ -78,14 +88,24 @@ export async function verifyProof(input: unknown, options: VerifyProofOptions): 
     const f = decodeLeaf(leafBytes)
     const mismatches: string[] = []
     if (f.kind !== proof.leaf.kind) mismatches.push('kind')
-    if (!bytesEqual(f.contextId, fromBase58(proof.leaf.contextId, 32, 'leaf.contextId'))) mismatches.push('contextId')
+    if (!bytesEqual(f.contextId, fromBase58(proof.leaf.contextId, 32, 'leaf.contextId')))
+      mismatches.push('contextId')
     if (!bytesEqual(f.payloadRoot, fromHex(proof.leaf.payloadRoot, 32))) mismatches.push('payloadRoot')
     if (!bytesEqual(f.stateRoot, fromHex(proof.leaf.stateRoot, 32))) mismatches.push('stateRoot')
     if (BigInt(f.revision) !== BigInt(proof.leaf.revision)) mismatches.push('revision')
-    if (!bytesEqual(f.attester, fromBase58(proof.leaf.attester, 32, 'leaf.attester'))) mismatches.push('attester')
+    if (!bytesEqual(f.attester, fromBase58(proof.leaf.attester, 32, 'leaf.attester')))
+      mismatches.push('attester')
     if (BigInt(f.issuedAt) !== BigInt(proof.leaf.issuedAt)) mismatches.push('issuedAt')
     if (!bytesEqual(f.signature, fromHex(proof.leaf.signature, 64))) mismatches.push('signature')
-    if (!add('leaf.fields', mismatches.length === 0, mismatches.length ? `JSON fields differ from the leaf bytes: ${mismatches.join(', ')}` : 'JSON fields match the 224 leaf bytes'))
+    if (
+      !add(
+        'leaf.fields',
+        mismatches.length === 0,
+        mismatches.length
+          ? `JSON fields differ from the leaf bytes: ${mismatches.join(', ')}`
+          : 'JSON fields match the 224 leaf bytes',
+      )
+    )
       return done(true)
   } catch (e) {
     add('leaf.fields', false, (e as Error).message)
@@ -94,12 +114,20 @@ export async function verifyProof(input: unknown, options: VerifyProofOptions): 
   if (proof.leaf.heads) {
     try {
       const root = headsPayloadRoot(proof.leaf.heads.map((h) => fromBase58(h, 32, 'head id')))
-      add('leaf.heads', bytesEqual(root, fromHex(proof.leaf.payloadRoot, 32)), 'Merkle root of the sorted head ids equals payloadRoot')
+      add(
+        'leaf.heads',
+        bytesEqual(root, fromHex(proof.leaf.payloadRoot, 32)),
+        'Merkle root of the sorted head ids equals payloadRoot',
+      )
     } catch (e) {
       add('leaf.heads', false, (e as Error).message)
     }
   }
-  add('leaf.signature', verifyLeafSignature(leafBytes), `attester ${proof.leaf.attester} signed sha256(leaf[0..160])`)
+  add(
+    'leaf.signature',
+    verifyLeafSignature(leafBytes),
+    `attester ${proof.leaf.attester} signed sha256(leaf[0..160])`,
+  )
   const leafHash = attestationLeafHash(leafBytes)
   add('leaf.hash', toHex(leafHash) === proof.leafHash.toLowerCase(), 'sha256(0x00 ‖ leaf) equals leafHash')
 
@@ -122,8 +150,15 @@ export async function verifyProof(input: unknown, options: VerifyProofOptions): 
   try {
     signerKey = fromBase58(cp.signer, 32, 'checkpoint.signer')
     const parsed = verifyCheckpoint(cp.note, { name: cp.origin, publicKey: signerKey })
-    const same = parsed.origin === cp.origin && parsed.treeSize === cp.treeSize && bytesEqual(parsed.rootHash, rootHash)
-    add('checkpoint.signature', same, same ? `signed note by ${cp.signer} for ${cp.origin} @ ${cp.treeSize}` : 'signed note body differs from the checkpoint fields')
+    const same =
+      parsed.origin === cp.origin && parsed.treeSize === cp.treeSize && bytesEqual(parsed.rootHash, rootHash)
+    add(
+      'checkpoint.signature',
+      same,
+      same
+        ? `signed note by ${cp.signer} for ${cp.origin} @ ${cp.treeSize}`
+        : 'signed note body differs from the checkpoint fields',
+    )
   } catch (e) {
     add('checkpoint.signature', false, (e as Error).message)
     return done(true)
@@ -144,19 +179,32 @@ export async function verifyProof(input: unknown, options: VerifyProofOptions): 
         continue
       }
       const problems: string[] = []
-      if (onChain.treeSize !== cp.treeSize) problems.push(`tree size on chain ${onChain.treeSize} ≠ ${cp.treeSize}`)
+      if (onChain.treeSize !== cp.treeSize)
+        problems.push(`tree size on chain ${onChain.treeSize} ≠ ${cp.treeSize}`)
       if (!bytesEqual(onChain.logId, logId)) problems.push('log id on chain ≠ sha256(origin)')
-      if (a.height !== undefined && onChain.height !== a.height) problems.push(`height on chain ${onChain.height} ≠ claimed ${a.height}`)
+      if (a.height !== undefined && onChain.height !== a.height)
+        problems.push(`height on chain ${onChain.height} ≠ claimed ${a.height}`)
       const status = await reader.anchorStatus(rootHash, a.tx, { signal: options.signal })
       const final = status.state === 'final'
-      if (!final) problems.push(`not final (${status.state}${'confirmations' in status ? `, ${status.confirmations} confirmations` : ''})`)
+      if (!final)
+        problems.push(
+          `not final (${status.state}${'confirmations' in status ? `, ${status.confirmations} confirmations` : ''})`,
+        )
       add(
         `anchor.${a.chainId}`,
         problems.length === 0,
-        problems.length ? problems.join('; ') : `anchored at height ${onChain.height}, tree size ${onChain.treeSize}, final${'confirmations' in status ? ` (${status.confirmations} confirmations)` : ''}`,
+        problems.length
+          ? problems.join('; ')
+          : `anchored at height ${onChain.height}, tree size ${onChain.treeSize}, final${'confirmations' in status ? ` (${status.confirmations} confirmations)` : ''}`,
       )
       const registered = await reader.isNode(signerKey, { signal: options.signal })
-      add(`signer.registered.${a.chainId}`, registered, registered ? `checkpoint signer is a registered node on ${a.chainId}` : `checkpoint signer ${cp.signer} is not registered on ${a.chainId}`)
+      add(
+        `signer.registered.${a.chainId}`,
+        registered,
+        registered
+          ? `checkpoint signer is a registered node on ${a.chainId}`
+          : `checkpoint signer ${cp.signer} is not registered on ${a.chainId}`,
+      )
     } catch (e) {
       add(`anchor.${a.chainId}`, false, `reading ${a.chainId} failed: ${(e as Error).message}`)
     }

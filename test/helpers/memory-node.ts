@@ -2,9 +2,9 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createMemoryChain, type MemoryChain } from '../../src/chain/memory-chain-adapter.ts'
 import { loadConfig } from '../../src/core/config.ts'
 import { MeroNode } from '../../src/node/mero-node.ts'
-import { type MemoryChain, createMemoryChain } from '../../src/chain/memory-chain-adapter.ts'
 
 /** A started node and its chain; `stop()` closes the node and removes the folder. */
 export interface MemoryNodeHarness {
@@ -18,14 +18,18 @@ export interface MemoryNodeHarness {
 }
 
 /** Starts a node whose checkpoints are anchored on an in-memory chain where it is registered. */
-export async function startMemoryNode(options: { intervalMs?: number; dataDir?: string; chain?: MemoryChain } = {}): Promise<MemoryNodeHarness> {
+export async function startMemoryNode(
+  options: { intervalMs?: number; dataDir?: string; chain?: MemoryChain } = {},
+): Promise<MemoryNodeHarness> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'mero-node-')))
   const chain = options.chain ?? createMemoryChain()
   const config = loadConfig({
     dataDir,
     log: { level: 'silent' },
     batch: { intervalMs: options.intervalMs ?? 50 },
-    chains: [{ chainId: chain.chainId, kind: 'memory', rpcUrl: 'memory:', contract: chain.contract, pollMs: 10 }],
+    chains: [
+      { chainId: chain.chainId, kind: 'memory', rpcUrl: 'memory:', contract: chain.contract, pollMs: 10 },
+    ],
   })
   const adapter = chain.adapter()
   const start = () => MeroNode.start({ config, adapters: [adapter], listen: false })

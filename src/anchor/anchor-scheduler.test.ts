@@ -1,0 +1,111 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openStore, section } from '../store/store.ts'
+import { createEmbeddedJobQueue } from '../jobs/embedded-job-queue.ts'
+import { createMemoryChain } from '../chain/memory-chain-adapter.ts'
+import { silentLogger } from '../core/logger.ts'
+import { toHex } from '../core/bytes.ts'
+import { sha256 } from '../core/hash.ts'
+import { AnchorScheduler } from './anchor-scheduler.ts'
+import { anchorQueueName, createAnchorJobHandler } from './anchor-job.ts'
+
+const root = (i: number) => toHex(sha256(new Uint8Array([i])))
+const until = async (f: () => Promise<boolean>, ms = 5000) => {
+  const end = Date.now() + ms
+  while (!(await f())) {
+    if (Date.now() > end) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+async function setup(t: import('node:test').TestContext, anchorEveryMs = 0) {
+  const dir = await mkdtemp(join(tmpdir(), 'mero-sched-'))
+  const chain = createMemoryChain()
+  const adapter = chain.adapter()
+  await adapter.registerNode(new Uint8Array(32).fill(1), 'node')
+  const open = async () => {
+    const store = await openStore(join(dir, 'db'))
+    const jobs = createEmbeddedJobQueue({ section: section(store, 'jobs') })
+    const scheduler = await AnchorScheduler.open({
+      store,
+      jobs,
+      logId: sha256(new Uint8Array([9])),
+      logger: silentLogger(),
+      readers: new Map([[chain.chainId, adapter]]),
+      reconcileMs: 0,
+      backoffMs: 10,
+      chains: [{ chainId: chain.chainId, contract: chain.contract, anchorEveryMs }],
+    })
+    const worker = jobs.process(anchorQueueName(chain.chainId), createAnchorJobHandler(new Map([[chain.chainId, adapter]]), { pollMs: 5 }))
+    return {
+      scheduler,
+      close: async () => {
+        await worker.close()
+        await scheduler.close()
+        await jobs.close()
+        await store.close()
+      },
+    }
+  }
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  return { chain, adapter, open }
+}
+
+test('every checkpoint goes queued → final on chain, once', async (t) => {
+  const { chain, open } = await setup(t)
+  const s = await open()
+  await s.scheduler.onCheckpoint({ treeSize: 1, rootHash: root(1) })
+  await s.scheduler.onCheckpoint({ treeSize: 1, rootHash: root(1) }) // again: no second anchor
+  await until(async () => (await s.scheduler.get(chain.chainId, root(1)))?.state === 'final')
+  const rec = (await s.scheduler.get(chain.chainId, root(1)))!
+  assert.equal(rec.treeSize, 1)
+  assert.ok(rec.tx && rec.height !== undefined)
+  assert.equal(chain.transactionCount('mem:owner'), 2) // registerNode + one anchor
+  assert.deepEqual((await s.scheduler.counts())[chain.chainId]?.final, 1)
+  await s.close()
+})
+
+test('cadence: within anchorEveryMs only the latest checkpoint is anchored, when due', async (t) => {
+  const { chain, open } = await setup(t, 300)
+  const s = await open()
+  const t0 = Date.now()
+  await s.scheduler.onCheckpoint({ treeSize: 1, rootHash: root(1) }, t0)
+  await s.scheduler.onCheckpoint({ treeSize: 2, rootHash: root(2) }, t0 + 10)
+  await s.scheduler.onCheckpoint({ treeSize: 3, rootHash: root(3) }, t0 + 20)
+  await until(async () => (await s.scheduler.get(chain.chainId, root(3)))?.state === 'final')
+  assert.equal(await s.scheduler.get(chain.chainId, root(2)), undefined, 'the middle checkpoint is skipped')
+  assert.equal((await s.scheduler.get(chain.chainId, root(1)))?.state, 'final')
+  const sizes = []
+  for await (const a of s.scheduler.anchoredCheckpointsFrom(0)) sizes.push(a.treeSize)
+  assert.deepEqual(sizes, [1, 3])
+  await s.close()
+})
+
+test('an anchor queued before a restart completes after it, without a second transaction', async (t) => {
+  const { chain, open } = await setup(t)
+  chain.failNext(1000) // chain down: the job keeps retrying
+  let s = await open()
+  await s.scheduler.onCheckpoint({ treeSize: 5, rootHash: root(5) })
+  await until(async () => (await s.scheduler.get(chain.chainId, root(5)))?.lastError !== undefined)
+  await s.close()
+  chain.failNext(0)
+  s = await open()
+  await until(async () => (await s.scheduler.get(chain.chainId, root(5)))?.state === 'final')
+  assert.equal(chain.transactionCount('mem:owner'), 2)
+  await s.close()
+})
+
+test('a reorg after inclusion moves the anchor back and it is anchored again', async (t) => {
+  const { chain, open } = await setup(t)
+  const s = await open()
+  await s.scheduler.onCheckpoint({ treeSize: 7, rootHash: root(7) })
+  await until(async () => (await s.scheduler.get(chain.chainId, root(7)))?.state === 'final')
+  chain.reorg(1)
+  assert.equal(await s.scheduler.reconcile(), 1)
+  await until(async () => (await s.scheduler.get(chain.chainId, root(7)))?.state === 'final')
+  assert.ok(await chain.adapter({ account: null }).anchorOf(Buffer.from(root(7).slice(2), 'hex')))
+  await s.close()
+})
