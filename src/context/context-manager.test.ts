@@ -5,12 +5,23 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { headsPayloadRoot, membersRoot } from '../attest/leaf.ts'
 import { generateKeyPair } from '../core/ed25519.ts'
-import { type Store, openStore } from '../store/store.ts'
 import { decodeCanonical, encodeCanonical } from '../dag/canonical-cbor.ts'
 import { type DeltaBody, decodeDelta, signDelta } from '../dag/delta.ts'
-import { type ContextLimits, ContextManager, type MembershipChangeEvent, type StateMutationEvent } from './context-manager.ts'
+import { openStore, type Store } from '../store/store.ts'
+import {
+  type ContextLimits,
+  ContextManager,
+  type MembershipChangeEvent,
+  type StateMutationEvent,
+} from './context-manager.ts'
 
-const LIMITS: ContextLimits = { deltaBytes: 65_536, opsPerDelta: 256, pendingDeltas: 10_000, keyBytes: 1024, valueBytes: 32_768 }
+const LIMITS: ContextLimits = {
+  deltaBytes: 65_536,
+  opsPerDelta: 256,
+  pendingDeltas: 10_000,
+  keyBytes: 1024,
+  valueBytes: 32_768,
+}
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
 interface Node {
@@ -38,7 +49,12 @@ async function dump(store: Store): Promise<string[]> {
 }
 
 /** A delta signed by `author` on top of the context's current heads (as a peer would build it). */
-async function forge(cm: ContextManager, contextId: Uint8Array, author: { publicKey: Uint8Array; secretKey: Uint8Array }, over: Partial<DeltaBody> = {}) {
+async function forge(
+  cm: ContextManager,
+  contextId: Uint8Array,
+  author: { publicKey: Uint8Array; secretKey: Uint8Array },
+  over: Partial<DeltaBody> = {},
+) {
   const view = await cm.getContext(contextId)
   return signDelta(
     {
@@ -60,14 +76,23 @@ test('create a context, run the kv app, read it back', async (t) => {
   const { contextId, memberPublicKey } = await n.cm.createContext({})
   const before = await n.cm.getContext(contextId)
   assert.equal(before.application, 'kv')
-  assert.deepEqual(before.members, [{ publicKey: memberPublicKey, capabilities: ['ManageMembers', 'ManageApplication', 'Attest'] }])
+  assert.deepEqual(before.members, [
+    { publicKey: memberPublicKey, capabilities: ['ManageMembers', 'ManageApplication', 'Attest'] },
+  ])
   assert.equal(before.revision, 1)
   assert.equal(before.deltaCount, 0)
   assert.deepEqual(before.heads, [])
 
-  const set = await n.cm.execute(contextId, memberPublicKey, 'set', JSON.stringify({ key: 'greeting', value: 'hello' }))
+  const set = await n.cm.execute(
+    contextId,
+    memberPublicKey,
+    'set',
+    JSON.stringify({ key: 'greeting', value: 'hello' }),
+  )
   assert.ok(set.deltaId instanceof Uint8Array && set.deltaId.length === 32)
-  assert.deepEqual(await n.cm.execute(contextId, memberPublicKey, 'get', { key: 'greeting' }), { output: 'hello' })
+  assert.deepEqual(await n.cm.execute(contextId, memberPublicKey, 'get', { key: 'greeting' }), {
+    output: 'hello',
+  })
   const after = await n.cm.getContext(contextId)
   assert.deepEqual(after.heads, [set.deltaId])
   assert.equal(after.deltaCount, 1)
@@ -77,7 +102,10 @@ test('create a context, run the kv app, read it back', async (t) => {
     { key: 'greeting', value: 'hello' },
     { key: 'other', value: { n: 1 } },
   ])
-  assert.deepEqual(await n.cm.execute(contextId, memberPublicKey, 'remove', { key: 'greeting' }).then((r) => r.output), 'hello')
+  assert.deepEqual(
+    await n.cm.execute(contextId, memberPublicKey, 'remove', { key: 'greeting' }).then((r) => r.output),
+    'hello',
+  )
   assert.deepEqual((await n.cm.execute(contextId, memberPublicKey, 'get', { key: 'greeting' })).output, null)
   assert.deepEqual(await n.cm.listContextIds(), [contextId])
   assert.equal((await n.cm.listContexts())[0]!.deltaCount, 3)
@@ -89,13 +117,24 @@ test('execute refuses unknown contexts, identities, non-members, bad args and un
   const { contextId, memberPublicKey } = await n.cm.createContext()
   const stranger = await n.cm.createIdentity()
   const before = await dump(n.store)
-  await assert.rejects(n.cm.execute(new Uint8Array(32), memberPublicKey, 'get', { key: 'a' }), { name: 'UnknownContext' })
-  await assert.rejects(n.cm.execute(contextId, generateKeyPair().publicKey, 'set', { key: 'a', value: 1 }), { name: 'UnknownIdentity' })
-  await assert.rejects(n.cm.execute(contextId, stranger, 'set', { key: 'a', value: 1 }), { name: 'NotAMember' })
+  await assert.rejects(n.cm.execute(new Uint8Array(32), memberPublicKey, 'get', { key: 'a' }), {
+    name: 'UnknownContext',
+  })
+  await assert.rejects(n.cm.execute(contextId, generateKeyPair().publicKey, 'set', { key: 'a', value: 1 }), {
+    name: 'UnknownIdentity',
+  })
+  await assert.rejects(n.cm.execute(contextId, stranger, 'set', { key: 'a', value: 1 }), {
+    name: 'NotAMember',
+  })
   await assert.rejects(n.cm.execute(contextId, memberPublicKey, 'set', '{not json'), { name: 'InvalidInput' })
-  await assert.rejects(n.cm.execute(contextId, memberPublicKey, 'set', { key: 'a' }), { name: 'InvalidInput' })
+  await assert.rejects(n.cm.execute(contextId, memberPublicKey, 'set', { key: 'a' }), {
+    name: 'InvalidInput',
+  })
   await assert.rejects(n.cm.execute(contextId, memberPublicKey, 'launch', {}), { name: 'UnknownMethod' })
-  await assert.rejects(n.cm.execute(contextId, memberPublicKey, 'set', { key: 'a', value: 'x'.repeat(40_000) }), { name: 'PayloadTooLarge' })
+  await assert.rejects(
+    n.cm.execute(contextId, memberPublicKey, 'set', { key: 'a', value: 'x'.repeat(40_000) }),
+    { name: 'PayloadTooLarge' },
+  )
   await assert.rejects(n.cm.getContext(generateKeyPair().publicKey), { name: 'UnknownContext' })
   assert.deepEqual(await dump(n.store), before)
 })
@@ -106,7 +145,9 @@ test('membership: capabilities are enforced for local ops', async (t) => {
   const { contextId, memberPublicKey: admin } = await n.cm.createContext()
   const bob = await n.cm.createIdentity()
   const carol = await n.cm.createIdentity()
-  await assert.rejects(n.cm.addMembers(contextId, generateKeyPair().publicKey, [bob]), { name: 'UnknownIdentity' })
+  await assert.rejects(n.cm.addMembers(contextId, generateKeyPair().publicKey, [bob]), {
+    name: 'UnknownIdentity',
+  })
   await assert.rejects(n.cm.addMembers(contextId, bob, [carol]), { name: 'MissingCapability' })
   await n.cm.addMembers(contextId, admin, [bob])
   await assert.rejects(n.cm.addMembers(contextId, bob, [carol]), { name: 'MissingCapability' })
@@ -114,7 +155,9 @@ test('membership: capabilities are enforced for local ops', async (t) => {
   await n.cm.grant(contextId, admin, bob, 'ManageMembers')
   assert.equal(await n.cm.hasCapability(contextId, bob, 'ManageMembers'), true)
   await n.cm.addMembers(contextId, bob, [carol])
-  await assert.rejects(n.cm.grant(contextId, admin, generateKeyPair().publicKey, 'Attest'), { name: 'NotAMember' })
+  await assert.rejects(n.cm.grant(contextId, admin, generateKeyPair().publicKey, 'Attest'), {
+    name: 'NotAMember',
+  })
   await assert.rejects(n.cm.grant(contextId, admin, carol, 'Root' as never), { name: 'InvalidInput' })
   await n.cm.revoke(contextId, admin, bob, 'ManageMembers')
   await assert.rejects(n.cm.removeMembers(contextId, bob, [carol]), { name: 'MissingCapability' })
@@ -137,14 +180,21 @@ test('a removed member can no longer write, locally or through replication', asy
   const early = await forge(a.cm, contextId, mallory) // built while still a member
   const stale = (await a.cm.getContext(contextId)).membershipHeads
   await a.cm.removeMembers(contextId, admin, [bob, mallory.publicKey])
-  await assert.rejects(a.cm.execute(contextId, bob, 'set', { key: 'k', value: 'again' }), { name: 'NotAMember' })
+  await assert.rejects(a.cm.execute(contextId, bob, 'set', { key: 'k', value: 'again' }), {
+    name: 'NotAMember',
+  })
 
   await a.cm.execute(contextId, admin, 'set', { key: 'after', value: 1 }) // its membership heads include the removal
   const before = await dump(a.store)
   // After the removal, a delta citing the current membership heads is refused.
-  await assert.rejects(a.cm.applyRemoteDelta((await forge(a.cm, contextId, mallory)).bytes), { name: 'NotAMember' })
+  await assert.rejects(a.cm.applyRemoteDelta((await forge(a.cm, contextId, mallory)).bytes), {
+    name: 'NotAMember',
+  })
   // Citing the stale heads while building on a delta that saw the removal is refused too.
-  await assert.rejects(a.cm.applyRemoteDelta((await forge(a.cm, contextId, mallory, { membershipHeads: stale })).bytes), { name: 'InvalidDelta' })
+  await assert.rejects(
+    a.cm.applyRemoteDelta((await forge(a.cm, contextId, mallory, { membershipHeads: stale })).bytes),
+    { name: 'InvalidDelta' },
+  )
   assert.deepEqual(await dump(a.store), before)
   // A delta made before the removal (concurrent with it) is still accepted: that is the documented rule.
   assert.equal(await a.cm.applyRemoteDelta(early.bytes), 'applied')
@@ -154,7 +204,9 @@ test('a removed member can no longer write, locally or through replication', asy
   for (const op of exported.membershipOps) assert.equal(await b.cm.applyRemoteMembershipOp(op), 'applied')
   for (const d of exported.deltas) assert.equal(await b.cm.applyRemoteDelta(d), 'applied')
   assert.deepEqual((await b.cm.getContext(contextId)).stateRoot, (await a.cm.getContext(contextId)).stateRoot)
-  await assert.rejects(b.cm.applyRemoteDelta((await forge(b.cm, contextId, mallory)).bytes), { name: 'NotAMember' })
+  await assert.rejects(b.cm.applyRemoteDelta((await forge(b.cm, contextId, mallory)).bytes), {
+    name: 'NotAMember',
+  })
 })
 
 test('remote deltas: bad signature, non-member and oversize are rejected before anything is stored', async (t) => {
@@ -166,9 +218,13 @@ test('remote deltas: bad signature, non-member and oversize are rejected before 
   const before = await dump(n.store)
   const viewBefore = await n.cm.getContext(contextId)
 
-  await assert.rejects(n.cm.applyRemoteDelta((await forge(n.cm, contextId, outsider)).bytes), { name: 'NotAMember' })
+  await assert.rejects(n.cm.applyRemoteDelta((await forge(n.cm, contextId, outsider)).bytes), {
+    name: 'NotAMember',
+  })
   // A member's delta whose signature was made by someone else.
-  const wire = decodeCanonical((await forge(n.cm, contextId, outsider, { author: memberPublicKey })).bytes) as Record<string, unknown>
+  const wire = decodeCanonical(
+    (await forge(n.cm, contextId, outsider, { author: memberPublicKey })).bytes,
+  ) as Record<string, unknown>
   await assert.rejects(n.cm.applyRemoteDelta(encodeCanonical(wire)), { name: 'InvalidSignature' })
   const big = encodeCanonical({ ...wire, ops: [{ t: 'lww.set', k: 'big', v: 'x'.repeat(2000) }] })
   await assert.rejects(n.cm.applyRemoteDelta(big), { name: 'PayloadTooLarge' })
@@ -177,7 +233,10 @@ test('remote deltas: bad signature, non-member and oversize are rejected before 
   const member = generateKeyPair()
   await n.cm.addMembers(contextId, memberPublicKey, [member.publicKey])
   const snapshot = await dump(n.store)
-  await assert.rejects(n.cm.applyRemoteDelta((await forge(n.cm, contextId, member, { hlc: { wallMs: 1, counter: 0 } })).bytes), { name: 'InvalidDelta' })
+  await assert.rejects(
+    n.cm.applyRemoteDelta((await forge(n.cm, contextId, member, { hlc: { wallMs: 1, counter: 0 } })).bytes),
+    { name: 'InvalidDelta' },
+  )
   assert.deepEqual(await dump(n.store), snapshot)
   assert.notDeepEqual(snapshot, before)
   assert.deepEqual((await n.cm.getContext(contextId)).heads, viewBefore.heads)
@@ -220,8 +279,12 @@ test('state survives a reopen: contexts, identities, members, deltas and state r
   const { contextId, memberPublicKey } = await n.cm.createContext()
   const bob = await n.cm.createIdentity()
   await n.cm.addMembers(contextId, memberPublicKey, [bob])
-  for (let i = 0; i < 20; i++) await n.cm.execute(contextId, i % 2 ? bob : memberPublicKey, 'set', { key: `k${i % 7}`, value: i })
-  await n.cm.commit(contextId, bob, [{ t: 'set.add', k: 'tags', e: 'x' }, { t: 'ctr.add', k: 'hits', n: 3 }])
+  for (let i = 0; i < 20; i++)
+    await n.cm.execute(contextId, i % 2 ? bob : memberPublicKey, 'set', { key: `k${i % 7}`, value: i })
+  await n.cm.commit(contextId, bob, [
+    { t: 'set.add', k: 'tags', e: 'x' },
+    { t: 'ctr.add', k: 'hits', n: 3 },
+  ])
   await n.cm.commit(contextId, bob, [{ t: 'set.rm', k: 'tags', e: 'x' }])
   const view = await n.cm.getContext(contextId)
   const entries = await n.cm.stateEntries(contextId)
@@ -233,7 +296,10 @@ test('state survives a reopen: contexts, identities, members, deltas and state r
   assert.deepEqual(await again.cm.stateEntries(contextId), entries)
   const next = await again.cm.execute(contextId, bob, 'set', { key: 'k0', value: 'after reopen' })
   assert.deepEqual((await again.cm.getContext(contextId)).heads, [next.deltaId])
-  assert.equal((await again.cm.execute(contextId, memberPublicKey, 'get', { key: 'k0' })).output, 'after reopen')
+  assert.equal(
+    (await again.cm.execute(contextId, memberPublicKey, 'get', { key: 'k0' })).output,
+    'after reopen',
+  )
 })
 
 test('events and the attestation snapshot reflect applied, durable changes', async (t) => {
@@ -248,7 +314,13 @@ test('events and the attestation snapshot reflect applied, durable changes', asy
   await n.cm.addMembers(contextId, memberPublicKey, [bob])
   const { deltaId } = await n.cm.execute(contextId, bob, 'set', { key: 'a', value: 'b' })
   const view = await n.cm.getContext(contextId)
-  assert.deepEqual(members.map((e) => [e.kind, e.revision]), [['Create', 1], ['AddMembers', 2]])
+  assert.deepEqual(
+    members.map((e) => [e.kind, e.revision]),
+    [
+      ['Create', 1],
+      ['AddMembers', 2],
+    ],
+  )
   assert.equal(states.length, 1)
   assert.deepEqual(states[0]!.newRoot, view.stateRoot)
   assert.deepEqual(states[0]!.heads, [deltaId])
@@ -264,15 +336,25 @@ test('events and the attestation snapshot reflect applied, durable changes', asy
   assert.deepEqual(snap.stateRoot, now.stateRoot)
   assert.equal(snap.revision, 2)
   assert.deepEqual(snap.membershipHeads, now.membershipHeads)
-  const bits = new Map([[hex(memberPublicKey), 7], [hex(bob), 0]])
-  assert.deepEqual(snap.membersRoot, membersRoot([...bits].map(([k, capabilityBits]) => ({ key: Buffer.from(k, 'hex'), capabilityBits }))))
+  const bits = new Map([
+    [hex(memberPublicKey), 7],
+    [hex(bob), 0],
+  ])
+  assert.deepEqual(
+    snap.membersRoot,
+    membersRoot([...bits].map(([k, capabilityBits]) => ({ key: Buffer.from(k, 'hex'), capabilityBits }))),
+  )
 })
 
 test('concurrent executes group-commit into a linear history, one delta each', async (t) => {
   const n = await node()
   t.after(() => stop(n))
   const { contextId, memberPublicKey } = await n.cm.createContext()
-  const results = await Promise.all(Array.from({ length: 300 }, (_, i) => n.cm.execute(contextId, memberPublicKey, 'set', { key: `k${i}`, value: i })))
+  const results = await Promise.all(
+    Array.from({ length: 300 }, (_, i) =>
+      n.cm.execute(contextId, memberPublicKey, 'set', { key: `k${i}`, value: i }),
+    ),
+  )
   const view = await n.cm.getContext(contextId)
   assert.equal(view.deltaCount, 300)
   assert.deepEqual(view.heads, [results[299]!.deltaId])

@@ -26,7 +26,7 @@ import {
   UnknownIdentity,
 } from '../core/errors.ts'
 import { type Logger, silentLogger } from '../core/logger.ts'
-import { type CrdtOp, type CrdtOpIntent, parseCrdtOp } from '../crdt/crdt-op.ts'
+import { type CrdtOp, type CrdtOpIntent, type CrdtValue, parseCrdtOp } from '../crdt/crdt-op.ts'
 import type { StateEntry } from '../crdt/crdt-state.ts'
 import { HlcClock } from '../crdt/hlc.ts'
 import { type Delta, decodeDelta, signDelta } from '../dag/delta.ts'
@@ -89,7 +89,20 @@ export interface ContextView {
   deltaCount: number
 }
 
-/** Emitted for every applied delta, once it is durable. */
+/** One CRDT op of a delta as events show it (set-remove tags left out). */
+export interface StateChange {
+  t: CrdtOp['t']
+  k: string
+  v?: CrdtValue
+  e?: CrdtValue
+  n?: number
+}
+
+/**
+ * Emitted for every applied delta, once it is durable. `newRoot` and `heads` are the context's state
+ * when the event is emitted: it includes this delta and, under concurrent writes, possibly later ones
+ * (an RFC 6962 root per delta would cost O(keys) hashes each; this way a burst shares one).
+ */
 export interface StateMutationEvent {
   contextId: Uint8Array
   newRoot: Uint8Array
@@ -97,7 +110,7 @@ export interface StateMutationEvent {
   deltaId: Uint8Array
   author: Uint8Array
   /** The delta's CRDT ops. */
-  events: CrdtOp[]
+  events: StateChange[]
 }
 
 /** Emitted for every applied membership op, once it is durable. */
@@ -131,7 +144,7 @@ export type RemoteApplyResult = 'applied' | 'pending' | 'duplicate'
 type Retry = { kind: 'delta'; item: Delta } | { kind: 'op'; item: MembershipOp }
 interface Work {
   ops: BatchOp[]
-  state: StateMutationEvent[]
+  state: { replica: ContextReplica; delta: Delta }[]
   membership: MembershipChangeEvent[]
   retry: Retry[]
 }
@@ -182,11 +195,15 @@ export class ContextManager {
     this.#pendingDeltas = new PendingPool(opts.limits.pendingDeltas)
     this.#pendingOps = new PendingPool(opts.limits.pendingDeltas)
     for (const app of [kvApp(), ...(opts.apps ?? [])]) this.#apps.set(app.id, app)
-    this.#queue = new WriteQueue(opts.store, (e) => {
-      this.#failed = e
-      this.#replicas.clear()
-      this.#log.error({ err: e }, 'context write failed; the context manager stops accepting calls')
-    }, { sync: opts.sync === true })
+    this.#queue = new WriteQueue(
+      opts.store,
+      (e) => {
+        this.#failed = e
+        this.#replicas.clear()
+        this.#log.error({ err: e }, 'context write failed; the context manager stops accepting calls')
+      },
+      { sync: opts.sync === true },
+    )
   }
 
   /** Opens the context layer on `store` (which the caller keeps owning and closes). */
@@ -717,15 +734,7 @@ export class ContextManager {
     const { ops } = r.applyDelta(d, this.#s)
     this.#clock.observe(d.hlc)
     work.ops.push(...ops)
-    if (this.#stateListeners.size > 0)
-      work.state.push({
-        contextId: r.id,
-        newRoot: r.crdt.root(),
-        heads: r.dag.heads().map(unhex),
-        deltaId: d.id,
-        author: d.author,
-        events: d.ops,
-      })
+    if (this.#stateListeners.size > 0) work.state.push({ replica: r, delta: d })
     for (const { item } of this.#pendingDeltas.arrived(deltaWait(r.idHex, hex(d.id))))
       work.retry.push({ kind: 'delta', item })
   }
@@ -801,7 +810,25 @@ export class ContextManager {
   async #commit(work: Work): Promise<void> {
     await this.#queue.enqueue(work.ops)
     for (const e of work.membership) this.#emit(this.#membershipListeners, e)
-    for (const e of work.state) this.#emit(this.#stateListeners, e)
+    for (const { replica: r, delta: d } of work.state) {
+      if (this.#stateListeners.size === 0) break
+      const events = d.ops.map(({ t, k, ...rest }): StateChange => {
+        const change: StateChange = { t, k }
+        if ('v' in rest) change.v = rest.v
+        if ('e' in rest) change.e = rest.e
+        if ('n' in rest) change.n = rest.n
+        return change
+      })
+      const newRoot = r.crdt.root()
+      this.#emit(this.#stateListeners, {
+        contextId: r.id,
+        newRoot,
+        heads: r.dag.heads().map(unhex),
+        deltaId: d.id,
+        author: d.author,
+        events,
+      })
+    }
   }
 
   #emit<E>(listeners: Set<(e: E) => void>, e: E): void {

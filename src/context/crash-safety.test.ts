@@ -14,7 +14,13 @@ import { fileURLToPath } from 'node:url'
 import { openStore } from '../store/store.ts'
 import { type ContextLimits, ContextManager } from './context-manager.ts'
 
-const LIMITS: ContextLimits = { deltaBytes: 65_536, opsPerDelta: 256, pendingDeltas: 10_000, keyBytes: 1024, valueBytes: 32_768 }
+const LIMITS: ContextLimits = {
+  deltaBytes: 65_536,
+  opsPerDelta: 256,
+  pendingDeltas: 10_000,
+  keyBytes: 1024,
+  valueBytes: 32_768,
+}
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
 async function child(dbPath: string): Promise<void> {
@@ -78,7 +84,8 @@ if (process.env.MERO_CRASH_CHILD) {
     const cm = await ContextManager.open({ store, limits: LIMITS })
     const contextId = new Uint8Array(Buffer.from(contextHex, 'hex'))
     const view = await cm.getContext(contextId)
-    for (const id of acked) assert.ok(await cm.getDelta(contextId, Buffer.from(id, 'hex')), `acknowledged delta ${id} is stored`)
+    for (const id of acked)
+      assert.ok(await cm.getDelta(contextId, Buffer.from(id, 'hex')), `acknowledged delta ${id} is stored`)
     assert.ok(view.deltaCount >= acked.length)
     assert.equal(view.heads.length, 1)
 

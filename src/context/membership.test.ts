@@ -3,7 +3,13 @@ import { test } from 'node:test'
 import { generateKeyPair } from '../core/ed25519.ts'
 import { encodeCanonical } from '../dag/canonical-cbor.ts'
 import { MembershipLog } from './membership.ts'
-import { type MembershipKind, type MembershipOp, decodeMembershipOp, signMembershipOp, verifyMembershipOpSignature } from './membership-op.ts'
+import {
+  decodeMembershipOp,
+  type MembershipKind,
+  type MembershipOp,
+  signMembershipOp,
+  verifyMembershipOpSignature,
+} from './membership-op.ts'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
@@ -11,14 +17,34 @@ function setup() {
   const ctx = generateKeyPair()
   const admin = generateKeyPair()
   const genesis = signMembershipOp(
-    { contextId: ctx.publicKey, signerId: ctx.publicKey, nonce: 0, parents: [], kind: { type: 'Create', author: admin.publicKey, application: 'kv' } },
+    {
+      contextId: ctx.publicKey,
+      signerId: ctx.publicKey,
+      nonce: 0,
+      parents: [],
+      kind: { type: 'Create', author: admin.publicKey, application: 'kv' },
+    },
     ctx.secretKey,
   )
   const log = new MembershipLog(ctx.publicKey)
   log.check(genesis)
   log.add(genesis)
-  const op = (signer: { publicKey: Uint8Array; secretKey: Uint8Array }, kind: MembershipKind, parents = log.heads(), nonce = log.nextNonce(signer.publicKey)) =>
-    signMembershipOp({ contextId: ctx.publicKey, signerId: signer.publicKey, nonce, parents: parents.map((p) => new Uint8Array(Buffer.from(p, 'hex'))), kind }, signer.secretKey)
+  const op = (
+    signer: { publicKey: Uint8Array; secretKey: Uint8Array },
+    kind: MembershipKind,
+    parents = log.heads(),
+    nonce = log.nextNonce(signer.publicKey),
+  ) =>
+    signMembershipOp(
+      {
+        contextId: ctx.publicKey,
+        signerId: signer.publicKey,
+        nonce,
+        parents: parents.map((p) => new Uint8Array(Buffer.from(p, 'hex'))),
+        kind,
+      },
+      signer.secretKey,
+    )
   const admit = (o: MembershipOp) => {
     log.check(o)
     log.add(o)
@@ -42,24 +68,40 @@ test('authority is checked in the causal past: adds, grants, revokes and removal
   const carol = generateKeyPair()
   admit(op(admin, { type: 'AddMembers', members: [bob.publicKey] }))
   assert.equal(log.current.members.get(hex(bob.publicKey)), 0)
-  assert.throws(() => log.check(op(bob, { type: 'AddMembers', members: [carol.publicKey] })), { name: 'MissingCapability' })
+  assert.throws(() => log.check(op(bob, { type: 'AddMembers', members: [carol.publicKey] })), {
+    name: 'MissingCapability',
+  })
   admit(op(admin, { type: 'Grant', member: bob.publicKey, capability: 'ManageMembers' }))
   admit(op(bob, { type: 'AddMembers', members: [carol.publicKey] }))
   assert.ok(log.current.members.has(hex(carol.publicKey)))
   admit(op(admin, { type: 'Revoke', member: bob.publicKey, capability: 'ManageMembers' }))
-  assert.throws(() => log.check(op(bob, { type: 'RemoveMembers', members: [carol.publicKey] })), { name: 'MissingCapability' })
+  assert.throws(() => log.check(op(bob, { type: 'RemoveMembers', members: [carol.publicKey] })), {
+    name: 'MissingCapability',
+  })
   admit(op(admin, { type: 'RemoveMembers', members: [bob.publicKey] }))
   assert.equal(log.current.members.has(hex(bob.publicKey)), false)
-  assert.throws(() => log.check(op(carol, { type: 'UpdateApplication', application: 'x' })), { name: 'MissingCapability' })
+  assert.throws(() => log.check(op(carol, { type: 'UpdateApplication', application: 'x' })), {
+    name: 'MissingCapability',
+  })
   assert.equal(log.current.revision, 6)
 })
 
 test('a nonce is single use per signer; a second Create is refused', () => {
   const { admin, ctx, log, op, admit } = setup()
   admit(op(admin, { type: 'AddMembers', members: [generateKeyPair().publicKey] }, log.heads(), 5))
-  assert.throws(() => log.check(op(admin, { type: 'AddMembers', members: [generateKeyPair().publicKey] }, log.heads(), 5)), { name: 'InvalidOp' })
+  assert.throws(
+    () =>
+      log.check(op(admin, { type: 'AddMembers', members: [generateKeyPair().publicKey] }, log.heads(), 5)),
+    { name: 'InvalidOp' },
+  )
   const second = signMembershipOp(
-    { contextId: ctx.publicKey, signerId: ctx.publicKey, nonce: 1, parents: [], kind: { type: 'Create', author: admin.publicKey, application: 'kv' } },
+    {
+      contextId: ctx.publicKey,
+      signerId: ctx.publicKey,
+      nonce: 1,
+      parents: [],
+      kind: { type: 'Create', author: admin.publicKey, application: 'kv' },
+    },
     ctx.secretKey,
   )
   assert.throws(() => log.check(second), { name: 'InvalidOp' })
@@ -77,7 +119,12 @@ test('concurrent ops apply in a deterministic order whatever the arrival order, 
   const dave = generateKeyPair()
   const removeBob = op(admin, { type: 'RemoveMembers', members: [bob.publicKey] }, base, 10)
   const addDave = op(bob, { type: 'AddMembers', members: [dave.publicKey] }, base, 1)
-  const revokeAdmin = op(bob, { type: 'Revoke', member: admin.publicKey, capability: 'ManageMembers' }, [hex(addDave.id)], 2)
+  const revokeAdmin = op(
+    bob,
+    { type: 'Revoke', member: admin.publicKey, capability: 'ManageMembers' },
+    [hex(addDave.id)],
+    2,
+  )
   const states = new Set<string>()
   for (const order of [
     [removeBob, addDave, revokeAdmin],
@@ -107,10 +154,29 @@ test('decodeMembershipOp rejects malformed ops and BindWallet (reserved)', () =>
   const { admin, op } = setup()
   const good = op(admin, { type: 'AddMembers', members: [generateKeyPair().publicKey] })
   const tweak = (kind: unknown) =>
-    encodeCanonical({ contextId: good.contextId, signerId: good.signerId, nonce: 1, parents: good.parents, kind, signature: good.signature })
-  assert.throws(() => decodeMembershipOp(tweak({ type: 'BindWallet', identity: good.signerId, account: 'x', walletProof: 'y' })), { name: 'InvalidOp' })
+    encodeCanonical({
+      contextId: good.contextId,
+      signerId: good.signerId,
+      nonce: 1,
+      parents: good.parents,
+      kind,
+      signature: good.signature,
+    })
+  assert.throws(
+    () =>
+      decodeMembershipOp(
+        tweak({ type: 'BindWallet', identity: good.signerId, account: 'x', walletProof: 'y' }),
+      ),
+    { name: 'InvalidOp' },
+  )
   assert.throws(() => decodeMembershipOp(tweak({ type: 'AddMembers', members: [] })), { name: 'InvalidOp' })
-  assert.throws(() => decodeMembershipOp(tweak({ type: 'Grant', member: good.signerId, capability: 'Root' })), { name: 'InvalidOp' })
-  assert.throws(() => decodeMembershipOp(tweak({ type: 'Create', author: good.signerId, application: 'kv' })), { name: 'InvalidOp' }) // Create with parents
+  assert.throws(
+    () => decodeMembershipOp(tweak({ type: 'Grant', member: good.signerId, capability: 'Root' })),
+    { name: 'InvalidOp' },
+  )
+  assert.throws(
+    () => decodeMembershipOp(tweak({ type: 'Create', author: good.signerId, application: 'kv' })),
+    { name: 'InvalidOp' },
+  ) // Create with parents
   assert.throws(() => decodeMembershipOp(new Uint8Array([1, 2, 3])), { name: 'InvalidOp' })
 })

@@ -18,11 +18,15 @@ test('writes land in order, empty enqueues act as barriers, drain settles; a fai
   const q = new WriteQueue(store, (e) => failures.push(e))
   await q.enqueue([])
   await q.drain() // must not hang after a write with no operations
-  const writes = Array.from({ length: 50 }, (_, i) => q.enqueue([{ type: 'put', sublevel: s, key: 'k', value: new Uint8Array([i]) }]))
+  const writes = Array.from({ length: 50 }, (_, i) =>
+    q.enqueue([{ type: 'put', sublevel: s, key: 'k', value: new Uint8Array([i]) }]),
+  )
   await Promise.all(writes)
   await q.drain()
   assert.deepEqual([...((await s.get('k')) ?? [])], [49])
-  const bad = q.enqueue([{ type: 'put', sublevel: s, key: undefined as unknown as string, value: new Uint8Array(1) }])
+  const bad = q.enqueue([
+    { type: 'put', sublevel: s, key: undefined as unknown as string, value: new Uint8Array(1) },
+  ])
   const behind = q.enqueue([{ type: 'put', sublevel: s, key: 'k', value: new Uint8Array([99]) }])
   await assert.rejects(bad)
   await assert.rejects(behind)
