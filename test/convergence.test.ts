@@ -16,9 +16,15 @@ import { type ContextLimits, ContextManager } from '../src/context/context-manag
 import { generateKeyPair } from '../src/core/ed25519.ts'
 import type { CrdtOpIntent } from '../src/crdt/crdt-op.ts'
 import { decodeDelta, signDelta } from '../src/dag/delta.ts'
-import { type Store, openStore } from '../src/store/store.ts'
+import { openStore, type Store } from '../src/store/store.ts'
 
-const LIMITS: ContextLimits = { deltaBytes: 65_536, opsPerDelta: 256, pendingDeltas: 10_000, keyBytes: 1024, valueBytes: 32_768 }
+const LIMITS: ContextLimits = {
+  deltaBytes: 65_536,
+  opsPerDelta: 256,
+  pendingDeltas: 10_000,
+  keyBytes: 1024,
+  valueBytes: 32_768,
+}
 const SEEDS = process.env.MERO_SEED ? [Number(process.env.MERO_SEED)] : [1, 2, 3, 20251123]
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
@@ -77,7 +83,9 @@ async function fingerprint(n: SimNode, contextId: Uint8Array) {
   return {
     heads: v.heads.map(hex),
     stateRoot: hex(v.stateRoot),
-    entries: (await n.cm.stateEntries(contextId)).map((e) => `${Buffer.from(e.key).toString()}=${hex(e.value)}`),
+    entries: (await n.cm.stateEntries(contextId)).map(
+      (e) => `${Buffer.from(e.key).toString()}=${hex(e.value)}`,
+    ),
     membersRoot: hex(snap.membersRoot),
     membershipHeads: v.membershipHeads.map(hex),
     revision: v.revision,
@@ -102,7 +110,10 @@ for (const seed of SEEDS) {
     let clock = 1_763_900_000_000
     const open = async (name: string, skew: number): Promise<SimNode> => {
       const store = await openStore(join(dir, name))
-      const n: SimNode = { store, cm: await ContextManager.open({ store, limits: LIMITS, now: () => clock + skew }) }
+      const n: SimNode = {
+        store,
+        cm: await ContextManager.open({ store, limits: LIMITS, now: () => clock + skew }),
+      }
       all.push(n)
       return n
     }
@@ -114,9 +125,14 @@ for (const seed of SEEDS) {
     const { contextId, memberPublicKey } = await admin.cm.createContext()
     admin.identity = memberPublicKey
     for (const a of authors.slice(1)) a.identity = await a.cm.createIdentity()
-    await admin.cm.addMembers(contextId, memberPublicKey, authors.slice(1).map((a) => a.identity!))
+    await admin.cm.addMembers(
+      contextId,
+      memberPublicKey,
+      authors.slice(1).map((a) => a.identity!),
+    )
     const genesisItems = await itemsOf(admin, contextId)
-    for (const a of authors.slice(1)) for (const op of genesisItems.ops.values()) await deliver(a, op, undefined)
+    for (const a of authors.slice(1))
+      for (const op of genesisItems.ops.values()) await deliver(a, op, undefined)
 
     const keys = ['a', 'b', 'c', 'd']
     const removed = new Set<SimNode>()
@@ -200,7 +216,9 @@ for (const seed of SEEDS) {
         await deliver(n, op, d)
         if (rnd.next() < 0.1) await deliver(n, op, d) // duplicates
       }
-      await assert.rejects(n.cm.applyRemoteDelta(forged.bytes), (e: Error) => ['InvalidSignature', 'NotAMember'].includes(e.name))
+      await assert.rejects(n.cm.applyRemoteDelta(forged.bytes), (e: Error) =>
+        ['InvalidSignature', 'NotAMember'].includes(e.name),
+      )
       assert.deepEqual(n.cm.pendingCount(), { deltas: 0, membershipOps: 0 })
     }
 
@@ -208,6 +226,8 @@ for (const seed of SEEDS) {
     assert.equal(expected.deltaCount, union.deltas.size)
     assert.ok(expected.heads.length >= 1)
     for (const n of [...replicas, ...authors]) assert.deepEqual(await fingerprint(n, contextId), expected)
-    t.diagnostic(`${union.deltas.size} deltas, ${union.ops.size} membership ops, ${expected.heads.length} heads, ${expected.entries.length} entries`)
+    t.diagnostic(
+      `${union.deltas.size} deltas, ${union.ops.size} membership ops, ${expected.heads.length} heads, ${expected.entries.length} entries`,
+    )
   })
 }

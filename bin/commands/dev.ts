@@ -133,7 +133,7 @@ export async function runDev(
           'merod dev is running',
           `  API           ${summary.api}   (OpenAPI: ${summary.api}/docs)`,
           `  node key      ${summary.nodeKey}`,
-          `  chain         ${chainId}  ${anvil.rpcUrl}  (anvil, state in ${join(data, 'anvil-state.json')})`,
+          `  chain         ${chainId}  ${anvil.rpcUrl}  ${options.ethRpc ? '(external RPC)' : `(anvil, state in ${join(data, 'anvil-state.json')})`}`,
           `  contract      ${contract}`,
           `  admin token   ${summary.adminTokenFile}`,
           `  data          ${data}   (logs: ${join(data, 'merod.log')})`,

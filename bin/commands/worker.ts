@@ -29,7 +29,12 @@ export async function runWorker(options: {
       details: { errors: unknown.map((u) => ({ path: '/chains', message: `missing ${u}` })) },
     })
   const logger = createLogger({ level: config.log.level, name: 'merod-worker' })
-  const jobs = createBullmqJobQueue({ connection: config.jobs.redisUrl, prefix: config.jobs.prefix, logger, maxBackoffMs: 30_000 })
+  const jobs = createBullmqJobQueue({
+    connection: config.jobs.redisUrl,
+    prefix: config.jobs.prefix,
+    logger,
+    maxBackoffMs: 30_000,
+  })
   const adapters = await Promise.all(chains.map((c) => createChainAdapter(c)))
   const workers = chains.map((c, i) =>
     jobs.process(

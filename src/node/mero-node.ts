@@ -17,12 +17,12 @@ import { ContextManager } from '../context/context-manager.ts'
 import { fromHex, toBase58, toHex } from '../core/bytes.ts'
 import type { Config } from '../core/config.ts'
 import { type Ed25519KeyPair, generateKeyPair, keyPairFromSecret } from '../core/ed25519.ts'
-import { InvalidConfig } from '../core/errors.ts'
+import { InvalidConfig, UnknownCheckpoint } from '../core/errors.ts'
 import { type Logger, silentLogger } from '../core/logger.ts'
 import { createBullmqJobQueue } from '../jobs/bullmq-job-queue.ts'
 import { createEmbeddedJobQueue } from '../jobs/embedded-job-queue.ts'
 import type { JobQueue, JobWorker } from '../jobs/job-queue.ts'
-import { LogService } from '../log/log-service.ts'
+import { LogService, type StoredCheckpoint } from '../log/log-service.ts'
 import { ProofService } from '../proof/proof-service.ts'
 import { openStore, type Store, section } from '../store/store.ts'
 import { createNodeMetrics, type NodeMetrics } from './node-metrics.ts'
@@ -116,7 +116,12 @@ export class MeroNode {
     const jobs =
       options.jobs ??
       (config.jobs.redisUrl
-        ? createBullmqJobQueue({ connection: config.jobs.redisUrl, prefix: config.jobs.prefix, logger, maxBackoffMs: 30_000 })
+        ? createBullmqJobQueue({
+            connection: config.jobs.redisUrl,
+            prefix: config.jobs.prefix,
+            logger,
+            maxBackoffMs: 30_000,
+          })
         : createEmbeddedJobQueue({ section: section(store, 'jobs'), logger, maxBackoffMs: 30_000 }))
 
     let metrics: NodeMetrics | undefined
@@ -164,6 +169,15 @@ export class MeroNode {
       }),
       contexts.onStateMutation(() => metrics?.deltasApplied.inc()),
     ]
+    // A kill -9 between a checkpoint cut and its anchor record leaves the newest checkpoint unscheduled,
+    // and an idle node cuts no later one to cover its leaves: schedule it again (a no-op when recorded).
+    let latest: StoredCheckpoint | undefined
+    try {
+      latest = log.latestCheckpoint()
+    } catch (e) {
+      if (!(e instanceof UnknownCheckpoint)) throw e
+    }
+    if (latest) await anchors.onCheckpoint(latest)
     const workers: JobWorker[] = []
     if (config.jobs.runWorkers) {
       for (const c of config.chains) {
