@@ -14,6 +14,7 @@ import {
   type MembershipChangeEvent,
   type StateMutationEvent,
 } from './context-manager.ts'
+import { signMembershipOp } from './membership-op.ts'
 
 const LIMITS: ContextLimits = {
   deltaBytes: 65_536,
@@ -365,4 +366,50 @@ test('concurrent executes group-commit into a linear history, one delta each', a
     const d = decodeDelta(exported.deltas[i]!, LIMITS)
     assert.deepEqual(d.parents, [results[i - 1]!.deltaId])
   }
+})
+
+test('remote membership ops: authority, signature and parents are checked before they merge', async (t) => {
+  const a = await node()
+  const b = await node()
+  t.after(() => Promise.all([stop(a), stop(b)]))
+  const { contextId, memberPublicKey: admin } = await a.cm.createContext()
+  const bob = generateKeyPair()
+  await a.cm.addMembers(contextId, admin, [bob.publicKey])
+  const [genesis, addBob] = (await a.cm.exportContext(contextId)).membershipOps
+  // Children first: the add waits for the genesis, then both merge.
+  assert.equal(await b.cm.applyRemoteMembershipOp(addBob!), 'pending')
+  assert.equal(await b.cm.applyRemoteMembershipOp(genesis!), 'applied')
+  assert.equal(b.cm.pendingCount().membershipOps, 0)
+  assert.equal((await b.cm.getContext(contextId)).revision, 2)
+  assert.equal(await b.cm.applyRemoteMembershipOp(addBob!), 'duplicate')
+
+  const before = await dump(b.store)
+  const heads = (await b.cm.getContext(contextId)).membershipHeads
+  // bob is a member without ManageMembers: his add is refused.
+  const byBob = signMembershipOp(
+    {
+      contextId,
+      signerId: bob.publicKey,
+      nonce: 1,
+      parents: heads,
+      kind: { type: 'AddMembers', members: [generateKeyPair().publicKey] },
+    },
+    bob.secretKey,
+  )
+  await assert.rejects(b.cm.applyRemoteMembershipOp(byBob.bytes), { name: 'MissingCapability' })
+  // An op claiming the admin as signer but signed by bob.
+  const forged = signMembershipOp(
+    {
+      contextId,
+      signerId: admin,
+      nonce: 9,
+      parents: heads,
+      kind: { type: 'RemoveMembers', members: [admin] },
+    },
+    bob.secretKey,
+  )
+  await assert.rejects(b.cm.applyRemoteMembershipOp(forged.bytes), { name: 'InvalidSignature' })
+  await assert.rejects(b.cm.applyRemoteMembershipOp(new Uint8Array([0x80])), { name: 'InvalidOp' })
+  assert.deepEqual(await dump(b.store), before)
+  assert.deepEqual(await b.cm.getMembershipOp(contextId, byBob.id), undefined)
 })

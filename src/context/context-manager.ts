@@ -7,33 +7,34 @@
  * atomic batch (group-committed with concurrent writes), and a call returns only once that batch is
  * durable. After a failed write the manager refuses further calls (reopen it to recover from disk).
  */
-
 import type { App } from '../apps/app.ts'
 import { KV_APP_ID, kvApp } from '../apps/kv-app.ts'
-import { headsPayloadRoot, type MemberEntry, membersRoot, sortedIdsRoot } from '../attest/leaf.ts'
 import { toHex } from '../core/bytes.ts'
 import { generateKeyPair, verifyAsync } from '../core/ed25519.ts'
 import {
   Internal,
   InvalidInput,
   InvalidSignature,
-  isMeroError,
   MissingCapability,
   NotAMember,
-  PendingLimitReached,
   UnknownApplication,
   UnknownContext,
   UnknownIdentity,
 } from '../core/errors.ts'
 import { type Logger, silentLogger } from '../core/logger.ts'
-import { type CrdtOp, type CrdtOpIntent, type CrdtValue, parseCrdtOp } from '../crdt/crdt-op.ts'
+import { type CrdtOpIntent, parseCrdtOp } from '../crdt/crdt-op.ts'
 import type { StateEntry } from '../crdt/crdt-state.ts'
 import { HlcClock } from '../crdt/hlc.ts'
-import { type Delta, decodeDelta, signDelta } from '../dag/delta.ts'
-import { PendingPool } from '../dag/pending-pool.ts'
+import { decodeDelta, signDelta } from '../dag/delta.ts'
 import type { Store } from '../store/store.ts'
-import { CAPABILITY_BITS, type Capability, capabilitiesOf, parseCapability } from './capabilities.ts'
-import { ContextReplica, contextWait, deltaWait, opWait } from './context-replica.ts'
+import { CAPABILITY_BITS, type Capability, parseCapability } from './capabilities.ts'
+import {
+  ContextEvents,
+  type MembershipChangeEvent,
+  type StateMutationEvent,
+  stateMutationEvent,
+} from './context-events.ts'
+import { ContextReplica, contextWait } from './context-replica.ts'
 import {
   type BatchOp,
   type ContextSections,
@@ -42,14 +43,23 @@ import {
   seqEntryKey,
 } from './context-store.ts'
 import {
+  type AttestationSnapshot,
+  attestationSnapshotOf,
+  type ContextView,
+  contextViewOf,
+} from './context-view.ts'
+import {
   decodeMembershipOp,
   MAX_APPLICATION_BYTES,
   type MembershipKind,
-  type MembershipOp,
   signMembershipOp,
   verifyMembershipOpSignature,
 } from './membership-op.ts'
+import { type MergeWork, newMergeWork, ReplicaMerger } from './replica-merger.ts'
 import { WriteQueue } from './write-queue.ts'
+
+export type { MembershipChangeEvent, StateChange, StateMutationEvent } from './context-events.ts'
+export type { AttestationSnapshot, ContextView } from './context-view.ts'
 
 /** The limits the context layer enforces (a subset of `Config['limits']`). */
 export interface ContextLimits {
@@ -77,88 +87,28 @@ export interface ContextManagerOptions {
   sync?: boolean
 }
 
-/** A context as the API shows it. */
-export interface ContextView {
-  contextId: Uint8Array
-  application: string
-  members: { publicKey: Uint8Array; capabilities: Capability[] }[]
-  heads: Uint8Array[]
-  membershipHeads: Uint8Array[]
-  stateRoot: Uint8Array
-  revision: number
-  deltaCount: number
-}
-
-/** One CRDT op of a delta as events show it (set-remove tags left out). */
-export interface StateChange {
-  t: CrdtOp['t']
-  k: string
-  v?: CrdtValue
-  e?: CrdtValue
-  n?: number
-}
-
-/**
- * Emitted for every applied delta, once it is durable. `newRoot` and `heads` are the context's state
- * when the event is emitted: it includes this delta and, under concurrent writes, possibly later ones
- * (an RFC 6962 root per delta would cost O(keys) hashes each; this way a burst shares one).
- */
-export interface StateMutationEvent {
-  contextId: Uint8Array
-  newRoot: Uint8Array
-  heads: Uint8Array[]
-  deltaId: Uint8Array
-  author: Uint8Array
-  /** The delta's CRDT ops. */
-  events: StateChange[]
-}
-
-/** Emitted for every applied membership op, once it is durable. */
-export interface MembershipChangeEvent {
-  contextId: Uint8Array
-  opId: Uint8Array
-  kind: MembershipKind['type']
-  membershipHeads: Uint8Array[]
-  revision: number
-}
-
-/** What an attester needs to attest a context's current heads and membership. */
-export interface AttestationSnapshot {
-  contextId: Uint8Array
-  /** Sorted head ids. */
-  heads: Uint8Array[]
-  /** RFC 6962 root of the sorted head ids (the heads leaf's payloadRoot). */
-  payloadRoot: Uint8Array
-  stateRoot: Uint8Array
-  revision: number
-  members: MemberEntry[]
-  membersRoot: Uint8Array
-  /** Sorted membership head op ids. */
-  membershipHeads: Uint8Array[]
-  membershipHeadsRoot: Uint8Array
-}
-
 /** Outcome of a replicated delta or op. */
 export type RemoteApplyResult = 'applied' | 'pending' | 'duplicate'
-
-type Retry = { kind: 'delta'; item: Delta } | { kind: 'op'; item: MembershipOp }
-interface Work {
-  ops: BatchOp[]
-  state: { replica: ContextReplica; delta: Delta }[]
-  membership: MembershipChangeEvent[]
-  retry: Retry[]
-}
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'))
 /** A plain Uint8Array view (LevelDB hands out Buffers). */
 const plain = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
-const newWork = (): Work => ({ ops: [], state: [], membership: [], retry: [] })
 
 function key32(v: unknown, what: string): Uint8Array {
   if (!(v instanceof Uint8Array) || v.length !== 32)
     throw new InvalidInput(`${what} must be a 32-byte public key`)
   return v
+}
+
+function checkApplication(application: unknown): string {
+  if (
+    typeof application !== 'string' ||
+    application.length === 0 ||
+    Buffer.byteLength(application) > MAX_APPLICATION_BYTES
+  )
+    throw new InvalidInput('application must be a non-empty string of at most 256 bytes')
+  return application
 }
 
 /**
@@ -176,14 +126,12 @@ export class ContextManager {
   readonly #apps = new Map<string, App>()
   readonly #clock: HlcClock
   readonly #queue: WriteQueue
+  readonly #events: ContextEvents
+  readonly #merger: ReplicaMerger
   readonly #identities = new Map<string, Uint8Array>()
   readonly #contextIds = new Set<string>()
   readonly #replicas = new Map<string, ContextReplica>()
   readonly #loading = new Map<string, Promise<ContextReplica>>()
-  readonly #pendingDeltas: PendingPool<Delta>
-  readonly #pendingOps: PendingPool<MembershipOp>
-  readonly #stateListeners = new Set<(e: StateMutationEvent) => void>()
-  readonly #membershipListeners = new Set<(e: MembershipChangeEvent) => void>()
   #failed: unknown
   #closed = false
 
@@ -192,24 +140,29 @@ export class ContextManager {
     this.#limits = { ...opts.limits }
     this.#log = opts.logger ?? silentLogger()
     this.#clock = new HlcClock(new Uint8Array(32), opts.now)
-    this.#pendingDeltas = new PendingPool(opts.limits.pendingDeltas)
-    this.#pendingOps = new PendingPool(opts.limits.pendingDeltas)
+    this.#events = new ContextEvents(this.#log)
     for (const app of [kvApp(), ...(opts.apps ?? [])]) this.#apps.set(app.id, app)
-    this.#queue = new WriteQueue(
-      opts.store,
-      (e) => {
-        this.#failed = e
-        this.#replicas.clear()
-        this.#log.error({ err: e }, 'context write failed; the context manager stops accepting calls')
-      },
-      { sync: opts.sync === true },
-    )
+    this.#merger = new ReplicaMerger({
+      sections: this.#s,
+      pendingLimit: opts.limits.pendingDeltas,
+      logger: this.#log,
+      replicaOf: (ctxHex) => this.#replicas.get(ctxHex),
+      observe: (hlc) => this.#clock.observe(hlc),
+      wantsStateEvents: () => this.#events.hasStateListeners,
+      wantsMembershipEvents: () => this.#events.hasMembershipListeners,
+    })
+    const onFailure = (e: unknown) => {
+      this.#failed = e
+      this.#replicas.clear()
+      this.#log.error({ err: e }, 'context write failed; the context manager stops accepting calls')
+    }
+    this.#queue = new WriteQueue(opts.store, onFailure, { sync: opts.sync === true })
   }
 
   /** Opens the context layer on `store` (which the caller keeps owning and closes). */
   static async open(opts: ContextManagerOptions): Promise<ContextManager> {
     const m = new ContextManager(opts)
-    for await (const [k, v] of m.#s.key.iterator()) m.#identities.set(k, v)
+    for await (const [k, v] of m.#s.key.iterator()) m.#identities.set(k, plain(v))
     for await (const k of m.#s.ctx.keys()) m.#contextIds.add(k)
     return m
   }
@@ -226,7 +179,9 @@ export class ContextManager {
   async createIdentity(): Promise<Uint8Array> {
     this.#assertOpen()
     const kp = generateKeyPair()
-    await this.#commit({ ...newWork(), ops: [this.#identityOp(kp.publicKey, kp.secretKey)] })
+    const work = newMergeWork()
+    work.ops.push(this.#identityOp(kp.publicKey, kp.secretKey))
+    await this.#commit(work)
     return kp.publicKey
   }
 
@@ -240,7 +195,7 @@ export class ContextManager {
     return { type: 'put', sublevel: this.#s.key, key: hex(publicKey), value: secretKey }
   }
 
-  #secretOf(publicKey: Uint8Array, what = 'signer'): Uint8Array {
+  #secretOf(publicKey: Uint8Array, what: string): Uint8Array {
     const secret = this.#identities.get(hex(key32(publicKey, what)))
     if (!secret)
       throw new UnknownIdentity(`the node holds no identity ${toHex(publicKey)}`, {
@@ -253,46 +208,38 @@ export class ContextManager {
 
   /**
    * Creates a context: a one-time context key signs the genesis op (then is discarded) naming a fresh
-   * node-held identity as author, who gets every capability.
+   * node-held identity as author, who gets every capability. The application defaults to `kv`.
    */
   async createContext(
     options: { application?: string } = {},
   ): Promise<{ contextId: Uint8Array; memberPublicKey: Uint8Array }> {
     this.#assertOpen()
-    const application = options.application ?? KV_APP_ID
-    if (
-      typeof application !== 'string' ||
-      application.length === 0 ||
-      Buffer.byteLength(application) > MAX_APPLICATION_BYTES
-    )
-      throw new InvalidInput('application must be a non-empty string of at most 256 bytes')
+    const application = checkApplication(options.application ?? KV_APP_ID)
     const author = generateKeyPair()
-    const genesis = (() => {
-      const contextKey = generateKeyPair()
-      const { publicKey: contextId } = contextKey
-      return signMembershipOp(
-        {
-          contextId,
-          signerId: contextId,
-          nonce: 0,
-          parents: [],
-          kind: { type: 'Create', author: author.publicKey, application },
-        },
-        contextKey.secretKey,
-      )
-    })()
-    const work = newWork()
+    const contextKey = generateKeyPair() // one-time: it signs the genesis op and goes out of scope
+    const genesis = signMembershipOp(
+      {
+        contextId: contextKey.publicKey,
+        signerId: contextKey.publicKey,
+        nonce: 0,
+        parents: [],
+        kind: { type: 'Create', author: author.publicKey, application },
+      },
+      contextKey.secretKey,
+    )
+    const work = newMergeWork()
     work.ops.push(this.#identityOp(author.publicKey, author.secretKey))
     const replica = ContextReplica.empty(genesis.contextId)
     replica.checkOp(genesis)
     this.#replicas.set(replica.idHex, replica)
     this.#contextIds.add(replica.idHex)
-    this.#applyOp(replica, genesis, work)
+    this.#merger.applyOp(replica, genesis, work)
+    this.#merger.drain(work)
     await this.#commit(work)
     return { contextId: genesis.contextId, memberPublicKey: author.publicKey }
   }
 
-  /** Ids of every context this node stores. */
+  /** Ids of every context this node stores, sorted. */
   async listContextIds(): Promise<Uint8Array[]> {
     this.#assertOpen()
     return [...this.#contextIds].sort().map(unhex)
@@ -306,20 +253,7 @@ export class ContextManager {
 
   /** One context; throws `UnknownContext`. */
   async getContext(contextId: Uint8Array): Promise<ContextView> {
-    const r = await this.#mustReplica(contextId)
-    const state = r.membership.current
-    return {
-      contextId: r.id,
-      application: state.application,
-      members: [...state.members.entries()]
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([k, bits]) => ({ publicKey: unhex(k), capabilities: capabilitiesOf(bits) })),
-      heads: r.dag.heads().map(unhex),
-      membershipHeads: r.membership.heads().map(unhex),
-      stateRoot: r.crdt.root(),
-      revision: state.revision,
-      deltaCount: r.dag.size,
-    }
+    return contextViewOf(await this.#mustReplica(contextId))
   }
 
   /** Whether `member` currently holds `capability` in the context (false for unknown contexts). */
@@ -330,26 +264,9 @@ export class ContextManager {
     return bits !== undefined && (bits & CAPABILITY_BITS[parseCapability(capability)]) !== 0
   }
 
-  /** The context's heads, roots and membership, taken after every write it reflects is durable. */
+  /** The context's heads, roots and membership, returned once every write it reflects is durable. */
   async attestationSnapshot(contextId: Uint8Array): Promise<AttestationSnapshot> {
-    const r = await this.#mustReplica(contextId)
-    const state = r.membership.current
-    const heads = r.dag.heads().map(unhex)
-    const members = [...state.members.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, bits]) => ({ key: unhex(k), capabilityBits: bits }))
-    const membershipHeads = r.membership.heads().map(unhex)
-    const snapshot: AttestationSnapshot = {
-      contextId: r.id,
-      heads,
-      payloadRoot: headsPayloadRoot(heads),
-      stateRoot: r.crdt.root(),
-      revision: state.revision,
-      members,
-      membersRoot: membersRoot(members),
-      membershipHeads,
-      membershipHeadsRoot: sortedIdsRoot(membershipHeads),
-    }
+    const snapshot = attestationSnapshotOf(await this.#mustReplica(contextId))
     await this.#queue.enqueue([]) // resolves once everything queued before it is durable
     return snapshot
   }
@@ -363,17 +280,12 @@ export class ContextManager {
 
   /** Adds members (signer needs ManageMembers). */
   async addMembers(contextId: Uint8Array, signer: Uint8Array, members: Uint8Array[]): Promise<void> {
-    await this.#localOp(contextId, signer, { type: 'AddMembers', members: this.#memberList(members) })
+    await this.#localOp(contextId, signer, { type: 'AddMembers', members: memberList(members) })
   }
 
   /** Removes members (signer needs ManageMembers); each must be a member. */
   async removeMembers(contextId: Uint8Array, signer: Uint8Array, members: Uint8Array[]): Promise<void> {
-    await this.#localOp(
-      contextId,
-      signer,
-      { type: 'RemoveMembers', members: this.#memberList(members) },
-      true,
-    )
+    await this.#localOp(contextId, signer, { type: 'RemoveMembers', members: memberList(members) })
   }
 
   /** Grants a capability to a member (signer needs ManageMembers). */
@@ -383,12 +295,11 @@ export class ContextManager {
     member: Uint8Array,
     capability: Capability,
   ): Promise<void> {
-    await this.#localOp(
-      contextId,
-      signer,
-      { type: 'Grant', member: key32(member, 'member'), capability: parseCapability(capability) },
-      true,
-    )
+    await this.#localOp(contextId, signer, {
+      type: 'Grant',
+      member: key32(member, 'member'),
+      capability: parseCapability(capability),
+    })
   }
 
   /** Revokes a capability from a member (signer needs ManageMembers). */
@@ -398,40 +309,24 @@ export class ContextManager {
     member: Uint8Array,
     capability: Capability,
   ): Promise<void> {
-    await this.#localOp(
-      contextId,
-      signer,
-      { type: 'Revoke', member: key32(member, 'member'), capability: parseCapability(capability) },
-      true,
-    )
+    await this.#localOp(contextId, signer, {
+      type: 'Revoke',
+      member: key32(member, 'member'),
+      capability: parseCapability(capability),
+    })
   }
 
   /** Switches the context's application (signer needs ManageApplication). */
   async updateApplication(contextId: Uint8Array, signer: Uint8Array, application: string): Promise<void> {
-    if (
-      typeof application !== 'string' ||
-      application.length === 0 ||
-      Buffer.byteLength(application) > MAX_APPLICATION_BYTES
-    )
-      throw new InvalidInput('application must be a non-empty string of at most 256 bytes')
-    await this.#localOp(contextId, signer, { type: 'UpdateApplication', application })
+    await this.#localOp(contextId, signer, {
+      type: 'UpdateApplication',
+      application: checkApplication(application),
+    })
   }
 
-  #memberList(members: Uint8Array[]): Uint8Array[] {
-    if (!Array.isArray(members) || members.length === 0)
-      throw new InvalidInput('members must be a non-empty array')
-    const byHex = new Map(members.map((m, i) => [hex(key32(m, `members[${i}]`)), m]))
-    return [...byHex.keys()].sort().map(unhex)
-  }
-
-  async #localOp(
-    contextId: Uint8Array,
-    signer: Uint8Array,
-    kind: MembershipKind,
-    targetsMustBeMembers = false,
-  ): Promise<void> {
+  async #localOp(contextId: Uint8Array, signer: Uint8Array, kind: MembershipKind): Promise<void> {
     const r = await this.#mustReplica(contextId)
-    const secret = this.#secretOf(signer)
+    const secret = this.#secretOf(signer, 'signer')
     const state = r.membership.current
     const need = kind.type === 'UpdateApplication' ? 'ManageApplication' : 'ManageMembers'
     const bits = state.members.get(hex(signer))
@@ -439,33 +334,24 @@ export class ContextManager {
       throw new MissingCapability(`${kind.type} needs ${need}`, {
         details: { capability: need, signer: toHex(signer) },
       })
-    if (targetsMustBeMembers) {
-      const targets =
-        kind.type === 'RemoveMembers'
-          ? kind.members
-          : kind.type === 'Grant' || kind.type === 'Revoke'
-            ? [kind.member]
-            : []
-      for (const t of targets)
-        if (!state.members.has(hex(t)))
-          throw new NotAMember(`${toHex(t)} is not a member of the context`, {
-            details: { member: toHex(t) },
-          })
-    }
+    const targets =
+      kind.type === 'RemoveMembers'
+        ? kind.members
+        : kind.type === 'Grant' || kind.type === 'Revoke'
+          ? [kind.member]
+          : []
+    for (const t of targets)
+      if (!state.members.has(hex(t)))
+        throw new NotAMember(`${toHex(t)} is not a member of the context`, { details: { member: toHex(t) } })
+    const parents = r.membership.heads().map(unhex)
     const op = signMembershipOp(
-      {
-        contextId: r.id,
-        signerId: signer,
-        nonce: r.membership.nextNonce(signer),
-        parents: r.membership.heads().map(unhex),
-        kind,
-      },
+      { contextId: r.id, signerId: signer, nonce: r.membership.nextNonce(signer), parents, kind },
       secret,
     )
     r.checkOp(op)
-    const work = newWork()
-    this.#applyOp(r, op, work)
-    this.#drain(work)
+    const work = newMergeWork()
+    this.#merger.applyOp(r, op, work)
+    this.#merger.drain(work)
     await this.#commit(work)
   }
 
@@ -546,22 +432,19 @@ export class ContextManager {
       heads.map((h) => r.dag.get(h)!),
       executor,
     )
-    const delta = signDelta(
-      {
-        contextId: r.id,
-        parents: heads.map(unhex),
-        author: executor,
-        hlc: { wallMs: hlc.wallMs, counter: hlc.counter },
-        membershipHeads: r.membership.heads().map(unhex),
-        ops,
-      },
-      secret,
-      this.#limits,
-    )
+    const body = {
+      contextId: r.id,
+      parents: heads.map(unhex),
+      author: executor,
+      hlc: { wallMs: hlc.wallMs, counter: hlc.counter },
+      membershipHeads: r.membership.heads().map(unhex),
+      ops,
+    }
+    const delta = signDelta(body, secret, this.#limits)
     r.checkDelta(delta)
-    const work = newWork()
-    this.#applyDelta(r, delta, work)
-    this.#drain(work)
+    const work = newMergeWork()
+    this.#merger.applyDelta(r, delta, work)
+    this.#merger.drain(work)
     await this.#commit(work)
     return delta.id
   }
@@ -577,27 +460,27 @@ export class ContextManager {
     this.#assertOpen()
     const delta = decodeDelta(bytes, this.#limits)
     const idHex = hex(delta.id)
-    const ctxHex = hex(delta.contextId)
-    if (this.#replicas.get(ctxHex)?.dag.has(idHex)) return 'duplicate'
-    if (this.#pendingDeltas.has(idHex)) return 'pending'
+    if (this.#replicas.get(hex(delta.contextId))?.dag.has(idHex)) return 'duplicate'
+    if (this.#merger.hasPendingDelta(idHex)) return 'pending'
     if (!(await verifyAsync(delta.author, delta.id, delta.signature)))
       throw new InvalidSignature('delta signature does not verify')
     const r = await this.#replica(delta.contextId)
-    if (!r) return this.#hold(this.#pendingDeltas, idHex, delta, [contextWait(ctxHex)])
+    if (!r) return this.#merger.holdDelta(delta, [contextWait(hex(delta.contextId))])
     if (r.dag.has(idHex)) return 'duplicate'
     const waits = r.deltaWaits(delta)
-    if (waits.length > 0) return this.#hold(this.#pendingDeltas, idHex, delta, waits)
+    if (waits.length > 0) return this.#merger.holdDelta(delta, waits)
     r.checkDelta(delta)
-    const work = newWork()
-    this.#applyDelta(r, delta, work)
-    this.#drain(work)
+    const work = newMergeWork()
+    this.#merger.applyDelta(r, delta, work)
+    this.#merger.drain(work)
     await this.#commit(work)
     return 'applied'
   }
 
   /**
-   * Validates and merges a membership op from a peer (a genesis op creates the context here).
-   * Unknown parents or context → pending. Invalid → throws.
+   * Validates and merges a membership op from a peer; a genesis op creates the context on this node
+   * (whether to sync a context at all is the caller's policy). Unknown parents or context → pending.
+   * Invalid → throws and nothing is stored.
    */
   async applyRemoteMembershipOp(bytes: Uint8Array): Promise<RemoteApplyResult> {
     this.#assertOpen()
@@ -605,36 +488,42 @@ export class ContextManager {
     const idHex = hex(op.id)
     const ctxHex = hex(op.contextId)
     if (this.#replicas.get(ctxHex)?.membership.has(idHex)) return 'duplicate'
-    if (this.#pendingOps.has(idHex)) return 'pending'
+    if (this.#merger.hasPendingOp(idHex)) return 'pending'
     if (!verifyMembershipOpSignature(op))
       throw new InvalidSignature('membership op signature does not verify')
     let r = await this.#replica(op.contextId)
     if (r?.membership.has(idHex)) return 'duplicate'
-    const work = newWork()
     if (!r) {
-      if (op.kind.type !== 'Create') return this.#hold(this.#pendingOps, idHex, op, [contextWait(ctxHex)])
+      if (op.kind.type !== 'Create') return this.#merger.holdOp(op, [contextWait(ctxHex)])
       r = ContextReplica.empty(op.contextId)
       r.checkOp(op)
       this.#replicas.set(ctxHex, r)
       this.#contextIds.add(ctxHex)
     } else {
       const waits = r.opWaits(op)
-      if (waits.length > 0) return this.#hold(this.#pendingOps, idHex, op, waits)
+      if (waits.length > 0) return this.#merger.holdOp(op, waits)
       r.checkOp(op)
     }
-    this.#applyOp(r, op, work)
-    this.#drain(work)
+    const work = newMergeWork()
+    this.#merger.applyOp(r, op, work)
+    this.#merger.drain(work)
     await this.#commit(work)
     return 'applied'
   }
 
-  /** A stored delta's wire bytes. */
+  /** A stored delta's wire bytes (`undefined` when this node does not have it). */
   async getDelta(contextId: Uint8Array, id: Uint8Array): Promise<Uint8Array | undefined> {
     const r = await this.#mustReplica(contextId)
     const meta = r.dag.get(hex(id))
     if (!meta) return undefined
+    await this.#queue.enqueue([])
     const bytes = await this.#s.dlt.get(seqEntryKey(r.idHex, meta.seq))
     return bytes && plain(bytes)
+  }
+
+  /** A membership op's wire bytes (`undefined` when this node does not have it). */
+  async getMembershipOp(contextId: Uint8Array, id: Uint8Array): Promise<Uint8Array | undefined> {
+    return (await this.#mustReplica(contextId)).membership.get(hex(id))?.bytes
   }
 
   /** Everything needed to replicate a context: membership ops and deltas, each parents first. */
@@ -649,35 +538,25 @@ export class ContextManager {
 
   /** Ids that pending items of a context wait for and that this node lacks (what to fetch). */
   missing(contextId: Uint8Array): { deltas: Uint8Array[]; membershipOps: Uint8Array[] } {
-    const ctxHex = hex(contextId)
-    const deltas = new Set<string>()
-    const ops = new Set<string>()
-    for (const w of [...this.#pendingDeltas.waits(), ...this.#pendingOps.waits()]) {
-      const [kind, c, id] = w.split(':')
-      if (c !== ctxHex || id === undefined) continue
-      if (kind === 'd' && !this.#pendingDeltas.has(id)) deltas.add(id)
-      if (kind === 'm' && !this.#pendingOps.has(id)) ops.add(id)
-    }
-    return { deltas: [...deltas].sort().map(unhex), membershipOps: [...ops].sort().map(unhex) }
+    const m = this.#merger.missing(hex(contextId))
+    return { deltas: m.deltas.map(unhex), membershipOps: m.membershipOps.map(unhex) }
   }
 
   /** Number of deltas and ops held pending. */
   pendingCount(): { deltas: number; membershipOps: number } {
-    return { deltas: this.#pendingDeltas.size, membershipOps: this.#pendingOps.size }
+    return this.#merger.pendingCount()
   }
 
   // ── events ──────────────────────────────────────────────────────────────────────────────────
 
   /** Subscribes to applied deltas (after they are durable); returns the unsubscribe function. */
   onStateMutation(listener: (e: StateMutationEvent) => void): () => void {
-    this.#stateListeners.add(listener)
-    return () => this.#stateListeners.delete(listener)
+    return this.#events.onState(listener)
   }
 
   /** Subscribes to applied membership ops (after they are durable); returns the unsubscribe function. */
   onMembershipChange(listener: (e: MembershipChangeEvent) => void): () => void {
-    this.#membershipListeners.add(listener)
-    return () => this.#membershipListeners.delete(listener)
+    return this.#events.onMembership(listener)
   }
 
   // ── internals ───────────────────────────────────────────────────────────────────────────────
@@ -699,9 +578,9 @@ export class ContextManager {
       loading = ContextReplica.load(contextId, this.#s).then(
         (loaded) => {
           this.#loading.delete(ctxHex)
-          const now = this.#replicas.get(ctxHex) ?? loaded
-          this.#replicas.set(ctxHex, now)
-          return now
+          const current = this.#replicas.get(ctxHex) ?? loaded
+          this.#replicas.set(ctxHex, current)
+          return current
         },
         (e) => {
           this.#loading.delete(ctxHex)
@@ -722,122 +601,20 @@ export class ContextManager {
     return r
   }
 
-  #hold<T>(pool: PendingPool<T>, id: string, item: T, waits: string[]): RemoteApplyResult {
-    if (!pool.hold(id, item, waits))
-      throw new PendingLimitReached(`${this.#limits.pendingDeltas} items are already pending`, {
-        details: { limit: 'pendingDeltas' },
-      })
-    return 'pending'
-  }
-
-  #applyDelta(r: ContextReplica, d: Delta, work: Work): void {
-    const { ops } = r.applyDelta(d, this.#s)
-    this.#clock.observe(d.hlc)
-    work.ops.push(...ops)
-    if (this.#stateListeners.size > 0) work.state.push({ replica: r, delta: d })
-    for (const { item } of this.#pendingDeltas.arrived(deltaWait(r.idHex, hex(d.id))))
-      work.retry.push({ kind: 'delta', item })
-  }
-
-  #applyOp(r: ContextReplica, op: MembershipOp, work: Work): void {
-    const isGenesis = op.kind.type === 'Create'
-    work.ops.push(...r.applyOp(op, this.#s))
-    if (this.#membershipListeners.size > 0)
-      work.membership.push({
-        contextId: r.id,
-        opId: op.id,
-        kind: op.kind.type,
-        membershipHeads: r.membership.heads().map(unhex),
-        revision: r.membership.current.revision,
-      })
-    const waits = [opWait(r.idHex, hex(op.id)), ...(isGenesis ? [contextWait(r.idHex)] : [])]
-    for (const w of waits) {
-      for (const { item } of this.#pendingOps.arrived(w)) work.retry.push({ kind: 'op', item })
-      for (const { item } of this.#pendingDeltas.arrived(w)) work.retry.push({ kind: 'delta', item })
-    }
-  }
-
-  /** Merges everything that became ready while applying (iteratively: long pending chains stay off the stack). */
-  #drain(work: Work): void {
-    while (work.retry.length > 0) {
-      const next = work.retry.pop()!
-      const ctxHex = hex(next.item.contextId)
-      const r = this.#replicas.get(ctxHex)
-      const idHex = hex(next.item.id)
-      if (!r) continue
-      try {
-        if (next.kind === 'delta') {
-          if (r.dag.has(idHex)) continue
-          const waits = r.deltaWaits(next.item)
-          if (waits.length > 0) {
-            if (!this.#pendingDeltas.hold(idHex, next.item, waits)) this.#discard(deltaWait(ctxHex, idHex))
-            continue
-          }
-          r.checkDelta(next.item)
-          this.#applyDelta(r, next.item, work)
-        } else {
-          if (r.membership.has(idHex)) continue
-          const waits = r.opWaits(next.item)
-          if (waits.length > 0) {
-            if (!this.#pendingOps.hold(idHex, next.item, waits)) this.#discard(opWait(ctxHex, idHex))
-            continue
-          }
-          r.checkOp(next.item)
-          this.#applyOp(r, next.item, work)
-        }
-      } catch (e) {
-        if (!isMeroError(e)) throw e
-        this.#log.debug(
-          { err: e, id: idHex, kind: next.kind },
-          'dropped a pending item that turned out invalid',
-        )
-        this.#discard(next.kind === 'delta' ? deltaWait(ctxHex, idHex) : opWait(ctxHex, idHex))
-      }
-    }
-  }
-
-  /** Drops every pending item that (transitively) waits on `wait`, which will never arrive. */
-  #discard(wait: string): void {
-    const stack = [wait]
-    while (stack.length > 0) {
-      const w = stack.pop()!
-      const ctxHex = w.split(':')[1]!
-      for (const id of this.#pendingDeltas.discard(w)) stack.push(deltaWait(ctxHex, id))
-      for (const id of this.#pendingOps.discard(w)) stack.push(opWait(ctxHex, id))
-    }
-  }
-
-  async #commit(work: Work): Promise<void> {
+  /** Waits until the work's batch is durable, then emits its events. */
+  async #commit(work: MergeWork): Promise<void> {
     await this.#queue.enqueue(work.ops)
-    for (const e of work.membership) this.#emit(this.#membershipListeners, e)
-    for (const { replica: r, delta: d } of work.state) {
-      if (this.#stateListeners.size === 0) break
-      const events = d.ops.map(({ t, k, ...rest }): StateChange => {
-        const change: StateChange = { t, k }
-        if ('v' in rest) change.v = rest.v
-        if ('e' in rest) change.e = rest.e
-        if ('n' in rest) change.n = rest.n
-        return change
-      })
-      const newRoot = r.crdt.root()
-      this.#emit(this.#stateListeners, {
-        contextId: r.id,
-        newRoot,
-        heads: r.dag.heads().map(unhex),
-        deltaId: d.id,
-        author: d.author,
-        events,
-      })
+    for (const e of work.membership) this.#events.emitMembership(e)
+    for (const { replica, delta } of work.applied) {
+      if (!this.#events.hasStateListeners) break
+      this.#events.emitState(stateMutationEvent(replica, delta))
     }
   }
+}
 
-  #emit<E>(listeners: Set<(e: E) => void>, e: E): void {
-    for (const l of listeners) {
-      try {
-        l(e)
-      } catch (err) {
-        this.#log.warn({ err }, 'a context event listener threw')
-      }
-    }
-  }
+function memberList(members: Uint8Array[]): Uint8Array[] {
+  if (!Array.isArray(members) || members.length === 0)
+    throw new InvalidInput('members must be a non-empty array')
+  const byHex = new Set(members.map((m, i) => hex(key32(m, `members[${i}]`))))
+  return [...byHex].sort().map(unhex)
 }

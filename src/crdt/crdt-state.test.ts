@@ -7,7 +7,12 @@ import { parseCrdtOp } from './crdt-op.ts'
 import { CrdtState, type OpOrigin } from './crdt-state.ts'
 
 const id = (b: number) => new Uint8Array(32).fill(b)
-const origin = (d: number, author: number, wallMs: number, counter = 0): OpOrigin => ({ deltaId: id(d), author: id(author), wallMs, counter })
+const origin = (d: number, author: number, wallMs: number, counter = 0): OpOrigin => ({
+  deltaId: id(d),
+  author: id(author),
+  wallMs,
+  counter,
+})
 const tag = (d: number, i: number) => concatBytes(id(d), u32be(i))
 
 function permutations<T>(xs: T[]): T[][] {
@@ -23,11 +28,44 @@ function replay(deltas: [OpOrigin, CrdtOp[]][]): CrdtState {
 
 test('every delivery order of the same deltas gives the same entries and root', () => {
   const deltas: [OpOrigin, CrdtOp[]][] = [
-    [origin(1, 1, 100), [{ t: 'lww.set', k: 'x', v: 'a' }, { t: 'set.add', k: 'tags', e: 'red' }, { t: 'ctr.add', k: 'n', n: 5 }]],
-    [origin(2, 2, 100), [{ t: 'lww.set', k: 'x', v: 'b' }, { t: 'set.add', k: 'tags', e: 'red' }, { t: 'ctr.add', k: 'n', n: -2 }]],
-    [origin(3, 1, 101), [{ t: 'lww.del', k: 'x' }, { t: 'set.rm', k: 'tags', e: 'red', tags: [tag(1, 1)] }, { t: 'lww.set', k: 'y', v: { deep: [1, 2] } }]],
-    [origin(4, 3, 99), [{ t: 'lww.set', k: 'x', v: 'late-but-older' }, { t: 'set.add', k: 'tags', e: 'blue' }]],
-    [origin(5, 3, 102), [{ t: 'set.rm', k: 'tags', e: 'blue', tags: [tag(4, 1)] }, { t: 'ctr.add', k: 'n', n: 10 }]],
+    [
+      origin(1, 1, 100),
+      [
+        { t: 'lww.set', k: 'x', v: 'a' },
+        { t: 'set.add', k: 'tags', e: 'red' },
+        { t: 'ctr.add', k: 'n', n: 5 },
+      ],
+    ],
+    [
+      origin(2, 2, 100),
+      [
+        { t: 'lww.set', k: 'x', v: 'b' },
+        { t: 'set.add', k: 'tags', e: 'red' },
+        { t: 'ctr.add', k: 'n', n: -2 },
+      ],
+    ],
+    [
+      origin(3, 1, 101),
+      [
+        { t: 'lww.del', k: 'x' },
+        { t: 'set.rm', k: 'tags', e: 'red', tags: [tag(1, 1)] },
+        { t: 'lww.set', k: 'y', v: { deep: [1, 2] } },
+      ],
+    ],
+    [
+      origin(4, 3, 99),
+      [
+        { t: 'lww.set', k: 'x', v: 'late-but-older' },
+        { t: 'set.add', k: 'tags', e: 'blue' },
+      ],
+    ],
+    [
+      origin(5, 3, 102),
+      [
+        { t: 'set.rm', k: 'tags', e: 'blue', tags: [tag(4, 1)] },
+        { t: 'ctr.add', k: 'n', n: 10 },
+      ],
+    ],
   ]
   const roots = new Set<string>()
   let first: CrdtState | undefined
@@ -57,7 +95,10 @@ test('LWW ties on time break by author, then delta id, then op index', () => {
   s.apply(origin(9, 1, 50), [{ t: 'lww.set', k: 'k', v: 'author1' }])
   s.apply(origin(1, 2, 50), [{ t: 'lww.set', k: 'k', v: 'author2' }])
   assert.equal(s.readRegister('k'), 'author2')
-  s.apply(origin(2, 2, 50), [{ t: 'lww.set', k: 'k', v: 'first' }, { t: 'lww.set', k: 'k', v: 'second' }])
+  s.apply(origin(2, 2, 50), [
+    { t: 'lww.set', k: 'k', v: 'first' },
+    { t: 'lww.set', k: 'k', v: 'second' },
+  ])
   assert.equal(s.readRegister('k'), 'second')
 })
 
@@ -73,8 +114,22 @@ test('records round-trip: a state rebuilt from its persisted records has the sam
   const s = new CrdtState()
   const changed = new Set<string>()
   const batches: [OpOrigin, CrdtOp[]][] = [
-    [origin(1, 1, 1), [{ t: 'lww.set', k: 'a', v: new Uint8Array([1, 2]) }, { t: 'set.add', k: 'b', e: 'x' }, { t: 'ctr.add', k: 'c', n: Number.MAX_SAFE_INTEGER }]],
-    [origin(2, 1, 2), [{ t: 'lww.del', k: 'a' }, { t: 'set.rm', k: 'b', e: 'zz', tags: [tag(99, 0)] }, { t: 'ctr.add', k: 'c', n: Number.MAX_SAFE_INTEGER }]],
+    [
+      origin(1, 1, 1),
+      [
+        { t: 'lww.set', k: 'a', v: new Uint8Array([1, 2]) },
+        { t: 'set.add', k: 'b', e: 'x' },
+        { t: 'ctr.add', k: 'c', n: Number.MAX_SAFE_INTEGER },
+      ],
+    ],
+    [
+      origin(2, 1, 2),
+      [
+        { t: 'lww.del', k: 'a' },
+        { t: 'set.rm', k: 'b', e: 'zz', tags: [tag(99, 0)] },
+        { t: 'ctr.add', k: 'c', n: Number.MAX_SAFE_INTEGER },
+      ],
+    ],
   ]
   for (const [o, ops] of batches) for (const k of s.apply(o, ops)) changed.add(k)
   const records: [string, Uint8Array][] = [...changed].map((k) => [k, s.encodeRecord(k)!])
@@ -82,16 +137,28 @@ test('records round-trip: a state rebuilt from its persisted records has the sam
   assert.deepEqual(again.root(), s.root())
   assert.equal(again.readCounter('c'), 2n * BigInt(Number.MAX_SAFE_INTEGER))
   // The tombstones came back too: the deleted register stays deleted against an older write.
-  again.apply(origin(3, 1, 1), [{ t: 'lww.set', k: 'a', v: 'older' }, { t: 'set.add', k: 'b', e: 'y' }])
-  s.apply(origin(3, 1, 1), [{ t: 'lww.set', k: 'a', v: 'older' }, { t: 'set.add', k: 'b', e: 'y' }])
+  again.apply(origin(3, 1, 1), [
+    { t: 'lww.set', k: 'a', v: 'older' },
+    { t: 'set.add', k: 'b', e: 'y' },
+  ])
+  s.apply(origin(3, 1, 1), [
+    { t: 'lww.set', k: 'a', v: 'older' },
+    { t: 'set.add', k: 'b', e: 'y' },
+  ])
   assert.equal(again.readRegister('a'), undefined)
   assert.deepEqual(again.root(), s.root())
 })
 
 test('prepare fills set removes with observed tags and drops removes of absent elements', () => {
   const s = new CrdtState()
-  s.apply(origin(1, 1, 1), [{ t: 'set.add', k: 's', e: 'a' }, { t: 'set.add', k: 's', e: 'a' }])
-  const ops = s.prepare([{ t: 'set.rm', k: 's', e: 'a' }, { t: 'set.rm', k: 's', e: 'missing' }])
+  s.apply(origin(1, 1, 1), [
+    { t: 'set.add', k: 's', e: 'a' },
+    { t: 'set.add', k: 's', e: 'a' },
+  ])
+  const ops = s.prepare([
+    { t: 'set.rm', k: 's', e: 'a' },
+    { t: 'set.rm', k: 's', e: 'missing' },
+  ])
   assert.deepEqual(ops, [{ t: 'set.rm', k: 's', e: 'a', tags: [tag(1, 0), tag(1, 1)] }])
 })
 
@@ -101,8 +168,12 @@ test('parseCrdtOp rejects bad shapes and oversize keys and values', () => {
   assert.throws(() => parseCrdtOp({ t: 'lww.set', k: 'a', v: 1, extra: 1 }, limits), { name: 'InvalidDelta' })
   assert.throws(() => parseCrdtOp({ t: 'nope', k: 'a' }, limits), { name: 'InvalidDelta' })
   assert.throws(() => parseCrdtOp({ t: 'ctr.add', k: 'a', n: 1.5 }, limits), { name: 'InvalidDelta' })
-  assert.throws(() => parseCrdtOp({ t: 'set.rm', k: 'a', e: 1, tags: [tag(2, 0), tag(1, 0)] }, limits), { name: 'InvalidDelta' })
+  assert.throws(() => parseCrdtOp({ t: 'set.rm', k: 'a', e: 1, tags: [tag(2, 0), tag(1, 0)] }, limits), {
+    name: 'InvalidDelta',
+  })
   assert.throws(() => parseCrdtOp({ t: 'lww.set', k: 'abcde', v: 1 }, limits), { name: 'PayloadTooLarge' })
-  assert.throws(() => parseCrdtOp({ t: 'lww.set', k: 'a', v: 'x'.repeat(20) }, limits), { name: 'PayloadTooLarge' })
+  assert.throws(() => parseCrdtOp({ t: 'lww.set', k: 'a', v: 'x'.repeat(20) }, limits), {
+    name: 'PayloadTooLarge',
+  })
   assert.deepEqual(parseCrdtOp({ t: 'lww.del', k: 'a' }, limits), { t: 'lww.del', k: 'a' })
 })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { HLC_MAX_COUNTER, HlcClock, compareHlc, compareHlcTime } from './hlc.ts'
+import { compareHlc, compareHlcTime, HLC_MAX_COUNTER, HlcClock } from './hlc.ts'
 
 const node = (b: number) => new Uint8Array(32).fill(b)
 

@@ -15,6 +15,13 @@ export interface Hlc {
   node: Uint8Array
 }
 
+/**
+ * Largest wall time a delta may carry (2^47 ms, about year 6429): far beyond any real clock, yet small
+ * enough that a member who stamps a delta with it cannot push the DAG's clocks out of the safe-integer
+ * range (children still have 2^32 counter values at that millisecond).
+ */
+export const HLC_MAX_WALL_MS = 2 ** 47
+
 /** Largest counter value; the clock moves to the next millisecond instead of overflowing. */
 export const HLC_MAX_COUNTER = 0xffff_ffff
 

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { generateKeyPair } from '../core/ed25519.ts'
 import { decodeCanonical, encodeCanonical } from './canonical-cbor.ts'
-import { type DeltaBody, decodeDelta, deltaId, encodeDeltaBody, signDelta, verifyDeltaSignature } from './delta.ts'
+import {
+  type DeltaBody,
+  decodeDelta,
+  deltaId,
+  encodeDeltaBody,
+  signDelta,
+  verifyDeltaSignature,
+} from './delta.ts'
 
 const limits = { deltaBytes: 65_536, opsPerDelta: 256, keyBytes: 1024, valueBytes: 32_768 }
 const author = generateKeyPair()
@@ -22,7 +29,14 @@ function body(over: Partial<DeltaBody> = {}): DeltaBody {
 
 test('delta id is sha256 of the canonical body, independent of field order and of the signature', () => {
   const b = body()
-  const reordered: DeltaBody = { ops: b.ops, membershipHeads: b.membershipHeads, hlc: b.hlc, author: b.author, parents: b.parents, contextId: b.contextId }
+  const reordered: DeltaBody = {
+    ops: b.ops,
+    membershipHeads: b.membershipHeads,
+    hlc: b.hlc,
+    author: b.author,
+    parents: b.parents,
+    contextId: b.contextId,
+  }
   assert.deepEqual(deltaId(b), deltaId(reordered))
   assert.deepEqual(encodeDeltaBody(b), encodeDeltaBody(reordered))
   const d1 = signDelta(b, author.secretKey)
@@ -38,7 +52,10 @@ test('delta id is sha256 of the canonical body, independent of field order and o
       '69636f6e74657874496458200'.concat('1', '01'.repeat(31)) +
       '6f6d656d626572736869704865616473815820'.concat('04'.repeat(32)),
   )
-  assert.equal(Buffer.from(deltaId(golden)).toString('hex'), '614038b5233ba58609ec47ec49d38e2f0a1823c7f6b56b7f4ee3c6800be3cdab')
+  assert.equal(
+    Buffer.from(deltaId(golden)).toString('hex'),
+    '614038b5233ba58609ec47ec49d38e2f0a1823c7f6b56b7f4ee3c6800be3cdab',
+  )
   assert.notDeepEqual(deltaId(body({ hlc: { wallMs: 1, counter: 0 } })), deltaId(b))
 })
 
@@ -60,20 +77,41 @@ test('decodeDelta rejects non-canonical, malformed and oversize input', () => {
   const nonCanonical = Buffer.from(d.bytes)
   const hlcAt = nonCanonical.indexOf(Buffer.from([0x82, 0x1b])) // [wallMs (8 bytes), counter]
   assert.ok(hlcAt > 0)
-  const patched = Buffer.concat([nonCanonical.subarray(0, hlcAt + 10), Buffer.from([0x18, 3]), nonCanonical.subarray(hlcAt + 11)])
+  const patched = Buffer.concat([
+    nonCanonical.subarray(0, hlcAt + 10),
+    Buffer.from([0x18, 3]),
+    nonCanonical.subarray(hlcAt + 11),
+  ])
   assert.throws(() => decodeDelta(new Uint8Array(patched), limits), { name: 'InvalidDelta' })
   const enc = (o: Record<string, unknown>) => encodeCanonical(o)
-  assert.throws(() => decodeDelta(enc({ ...wire, parents: [id(3), id(2)] }), limits), { name: 'InvalidDelta' })
-  assert.throws(() => decodeDelta(enc({ ...wire, parents: [id(2), id(2)] }), limits), { name: 'InvalidDelta' })
+  assert.throws(() => decodeDelta(enc({ ...wire, parents: [id(3), id(2)] }), limits), {
+    name: 'InvalidDelta',
+  })
+  assert.throws(() => decodeDelta(enc({ ...wire, parents: [id(2), id(2)] }), limits), {
+    name: 'InvalidDelta',
+  })
   assert.throws(() => decodeDelta(enc({ ...wire, membershipHeads: [] }), limits), { name: 'InvalidDelta' })
   assert.throws(() => decodeDelta(enc({ ...wire, ops: [] }), limits), { name: 'InvalidDelta' })
   assert.throws(() => decodeDelta(enc({ ...wire, extra: 1 }), limits), { name: 'InvalidDelta' })
   assert.throws(() => decodeDelta(enc({ ...wire, hlc: [-1, 0] }), limits), { name: 'InvalidDelta' })
+  assert.throws(() => decodeDelta(enc({ ...wire, hlc: [2 ** 47 + 1, 0] }), limits), { name: 'InvalidDelta' })
   assert.throws(() => decodeDelta(new Uint8Array([0xff, 0x00]), limits), { name: 'InvalidDelta' })
-  const many = signDelta(body({ ops: Array.from({ length: 10 }, (_, i) => ({ t: 'ctr.add' as const, k: `c${i}`, n: 1 })) }), author.secretKey)
+  const many = signDelta(
+    body({ ops: Array.from({ length: 10 }, (_, i) => ({ t: 'ctr.add' as const, k: `c${i}`, n: 1 })) }),
+    author.secretKey,
+  )
   assert.throws(() => decodeDelta(many.bytes, { ...limits, opsPerDelta: 5 }), { name: 'PayloadTooLarge' })
-  assert.throws(() => decodeDelta(d.bytes, { ...limits, deltaBytes: d.bytes.length - 1 }), { name: 'PayloadTooLarge' })
-  assert.throws(() => signDelta(body({ ops: [{ t: 'lww.set', k: 'k', v: 'x'.repeat(500) }] }), author.secretKey, { ...limits, deltaBytes: 300 }), {
+  assert.throws(() => decodeDelta(d.bytes, { ...limits, deltaBytes: d.bytes.length - 1 }), {
     name: 'PayloadTooLarge',
   })
+  assert.throws(
+    () =>
+      signDelta(body({ ops: [{ t: 'lww.set', k: 'k', v: 'x'.repeat(500) }] }), author.secretKey, {
+        ...limits,
+        deltaBytes: 300,
+      }),
+    {
+      name: 'PayloadTooLarge',
+    },
+  )
 })

@@ -9,7 +9,7 @@ import { sign, verify } from '../core/ed25519.ts'
 import { InvalidDelta, PayloadTooLarge } from '../core/errors.ts'
 import { sha256 } from '../core/hash.ts'
 import { type CrdtLimits, type CrdtOp, parseCrdtOp } from '../crdt/crdt-op.ts'
-import { HLC_MAX_COUNTER } from '../crdt/hlc.ts'
+import { HLC_MAX_COUNTER, HLC_MAX_WALL_MS } from '../crdt/hlc.ts'
 import { decodeCanonical, encodeCanonical } from './canonical-cbor.ts'
 
 /** The signed fields of a delta. */
@@ -139,11 +139,12 @@ export function decodeDelta(bytes: Uint8Array, limits: DeltaLimits): Delta {
     hlc.length !== 2 ||
     !Number.isSafeInteger(hlc[0]) ||
     hlc[0] < 0 ||
+    hlc[0] > HLC_MAX_WALL_MS ||
     !Number.isSafeInteger(hlc[1]) ||
     hlc[1] < 0 ||
     hlc[1] > HLC_MAX_COUNTER
   )
-    fail('hlc must be [wallMs, counter] with non-negative integers')
+    fail('hlc must be [wallMs ≤ 2^47, counter ≤ 2^32-1], non-negative integers')
   const membershipHeads = sortedIds(o.membershipHeads, 'membershipHeads')
   if (membershipHeads.length === 0) fail('membershipHeads must not be empty')
   const opsRaw = o.ops
