@@ -37,7 +37,7 @@ test('bad input against a real node: 4xx with a stable name, node keeps serving,
 
     const cases: {
       what: string
-      res: Promise<{ statusCode: number; json(): any }>
+      res: Promise<{ statusCode: number; json(): { error: { name: string } } }>
       status: number
       name: string
     }[] = [

@@ -77,7 +77,21 @@ interface Level {
   last: Uint8Array | undefined
 }
 
-type Batch = ReturnType<Section['batch']>
+/** The part of abstract-level's chained batch used here (`sublevel` routes an operation to a section). */
+interface Batch {
+  put(key: string, value: Uint8Array, options: { sublevel: Section }): unknown
+  del(key: string, options: { sublevel: Section }): unknown
+  write(): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * A chained batch on the root database whose operations target `section`: classic-level's native
+ * chained batch copies each operation as it is added (about half the CPU of a sublevel's batch).
+ */
+function sectionBatch(section: Section): { batch: Batch; opts: { sublevel: Section } } {
+  return { batch: section.db.batch() as unknown as Batch, opts: { sublevel: section } }
+}
 
 const bundleKey = (bundle: number) => `e/${seqKey(bundle)}`
 const fragKey = (first: number) => `f/${seqKey(first)}`
@@ -126,6 +140,7 @@ function checkSignal(signal: AbortSignal | undefined): void {
 /** Batches of one append: intermediate chunks written ahead (≤ 2 in flight), then the committing batch. */
 class AppendWriter {
   private batch: Batch
+  private readonly opts: { sublevel: Section }
   private bytes = 0
   private keys: string[] = []
   private readonly inflight: Promise<void>[] = []
@@ -136,23 +151,25 @@ class AppendWriter {
     private readonly chunkBytes: number,
     private readonly pending: Map<string, Uint8Array>,
   ) {
-    this.batch = section.batch()
+    const { batch, opts } = sectionBatch(section)
+    this.batch = batch
+    this.opts = opts
   }
 
   /** Puts a tile or bundle, visible to readers through `pending` until it is durable. */
   putData(key: string, value: Uint8Array): void {
-    this.batch.put(key, value)
+    this.batch.put(key, value, this.opts)
     this.pending.set(key, value)
     this.keys.push(key)
     this.bytes += value.length
   }
 
   put(key: string, value: Uint8Array): void {
-    this.batch.put(key, value)
+    this.batch.put(key, value, this.opts)
   }
 
   del(key: string): void {
-    this.batch.del(key)
+    this.batch.del(key, this.opts)
   }
 
   get full(): boolean {
@@ -171,7 +188,7 @@ class AppendWriter {
       },
     )
     this.inflight.push(write)
-    this.batch = this.section.batch()
+    this.batch = sectionBatch(this.section).batch
     this.bytes = 0
     this.keys = []
     if (this.inflight.length > 2) await this.inflight.shift()
@@ -567,12 +584,21 @@ export class MerkleLog {
       try {
         for (let a = from; a < to; a += INDEX_CHUNK) {
           const b = Math.min(to, a + INDEX_CHUNK)
-          const batch = this.section.batch()
-          for (let i = a; i < b; i++) {
-            const h = hashes ? hashes.subarray(32 * (i - from), 32 * (i - from) + 32) : this.node(0, i)
-            batch.put(indexKey(h), u64be(i))
+          let chunk: Buffer
+          if (hashes) chunk = Buffer.from(hashes.buffer, hashes.byteOffset + 32 * (a - from), 32 * (b - a))
+          else {
+            chunk = Buffer.alloc(32 * (b - a))
+            for (let i = a; i < b; i++) chunk.set(this.node(0, i), 32 * (i - a))
           }
-          batch.put(INDEXED_KEY, u64be(b))
+          const values = new Uint8Array(8 * (b - a))
+          const view = new DataView(values.buffer)
+          const { batch, opts } = sectionBatch(this.section)
+          for (let i = a; i < b; i++) {
+            const k = i - a
+            view.setBigUint64(8 * k, BigInt(i))
+            batch.put(`i/${chunk.toString('base64', 32 * k, 32 * k + 32)}`, values.subarray(8 * k, 8 * k + 8), opts)
+          }
+          batch.put(INDEXED_KEY, u64be(b), opts)
           await batch.write()
         }
       } catch (e) {
