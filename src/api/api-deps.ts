@@ -3,24 +3,13 @@
  * composition root (src/node). Bytes in, bytes out; the API layer does all JSON encoding.
  */
 import type { Registry } from 'prom-client'
-import type { Logger } from '../core/logger.ts'
+import type { Capability } from '../context/capabilities.ts'
+import type { ContextView } from '../context/context-view.ts'
 import type { Config } from '../core/config.ts'
+import type { Logger } from '../core/logger.ts'
 import type { Proof, ProofAnchor, ProofCheckpoint } from '../proof/proof-types.ts'
 
-/** Capability names of DESIGN §4. */
-export type Capability = 'ManageMembers' | 'ManageApplication' | 'Attest'
-
-/** A context as the admin API shows it. */
-export interface ContextView {
-  contextId: Uint8Array
-  application: string
-  members: { publicKey: Uint8Array; capabilities: Capability[] }[]
-  heads: Uint8Array[]
-  membershipHeads: Uint8Array[]
-  stateRoot: Uint8Array
-  revision: number
-  deltaCount: number
-}
+export type { Capability, ContextView }
 
 /** A state change pushed to `/ws` subscribers (DESIGN §5). */
 export interface StateMutationEvent {
