@@ -79,6 +79,8 @@ export class AnchorScheduler {
   private readonly opts: AnchorSchedulerOptions
   private readonly lastQueuedAt = new Map<string, number>()
   private readonly stateCounts = new Map<string, Record<AnchorState, number>>()
+  /** Tree sizes queued for anchoring on any chain, ascending (proof assembly looks them up without I/O). */
+  private readonly anchoredSizes: number[] = []
   private readonly deferred = new Map<string, { timer: NodeJS.Timeout; cp: AnchorableCheckpoint }>()
   private readonly unsubscribe: (() => void)[] = []
   private reconcileTimer: NodeJS.Timeout | undefined
@@ -99,6 +101,7 @@ export class AnchorScheduler {
         opts.jobs.onEvent(anchorQueueName(chain.chainId), (e) => void s.onJobEvent(chain.chainId, e)),
       )
     }
+    for await (const k of s.byTreeSize.keys()) s.noteAnchoredSize(Number(k.split(' ')[0]))
     for await (const [, v] of s.records.iterator()) {
       const r = JSON.parse(dec.decode(v)) as AnchorRecord
       s.count(r.chainId, r.state, 1)
@@ -186,6 +189,7 @@ export class AnchorScheduler {
         value: enc.encode(cp.rootHash),
       },
     ])
+    this.noteAnchoredSize(cp.treeSize)
     this.count(r.chainId, r.state, 1)
     this.opts.onChange?.(r, undefined)
     await this.enqueueJob(r, false)
@@ -294,29 +298,45 @@ export class AnchorScheduler {
     return moved
   }
 
-  /** The record of `root` on `chainId`, if queued. */
+  /** The record of `root` on `chainId`, if queued (a synchronous LevelDB read). */
   async get(chainId: string, root: string): Promise<AnchorRecord | undefined> {
-    const v = await this.records.get(recordKey(chainId, root))
+    return this.recordOf(chainId, root)
+  }
+
+  private recordOf(chainId: string, root: string): AnchorRecord | undefined {
+    const v = this.records.getSync(recordKey(chainId, root))
     return v ? (JSON.parse(dec.decode(v)) as AnchorRecord) : undefined
   }
 
   /** Every chain's anchor of `root`, as shown in proofs. */
-  async anchorsOf(root: string): Promise<ProofAnchor[]> {
+  anchorsOf(root: string): ProofAnchor[] {
     const out: ProofAnchor[] = []
     for (const chain of this.opts.chains) {
-      const r = await this.get(chain.chainId, root)
+      const r = this.recordOf(chain.chainId, root)
       if (r) out.push(toProofAnchor(r))
     }
     return out
   }
 
-  /** Tree sizes ≥ `minTreeSize` that were queued for anchoring (on any chain), ascending, with their roots. */
-  async *anchoredCheckpointsFrom(
-    minTreeSize: number,
-  ): AsyncGenerator<{ treeSize: number; chainId: string; root: string }> {
-    for await (const [k, v] of this.byTreeSize.iterator({ gte: seqKey(minTreeSize) })) {
-      const [size, chainId] = k.split(' ')
-      yield { treeSize: Number(size), chainId: chainId!, root: dec.decode(v) }
+  /** Tree sizes ≥ `minTreeSize` that were queued for anchoring (on any chain), ascending. */
+  *anchoredSizesFrom(minTreeSize: number): Generator<number> {
+    const a = this.anchoredSizes
+    let lo = 0
+    let hi = a.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (a[mid]! < minTreeSize) lo = mid + 1
+      else hi = mid
+    }
+    for (let i = lo; i < a.length; i++) yield a[i]!
+  }
+
+  private noteAnchoredSize(size: number): void {
+    const a = this.anchoredSizes
+    if (a.length === 0 || a[a.length - 1]! < size) a.push(size)
+    else if (!a.includes(size)) {
+      a.push(size)
+      a.sort((x, y) => x - y)
     }
   }
 

@@ -50,6 +50,9 @@ export interface VerificationReport {
 export interface ProofsApi {
   proofForLeaf(leafHash: Uint8Array): Promise<Proof>
   latestProofForContext(contextId: Uint8Array): Promise<Proof>
+  /** The same proofs as JSON text (the hot read path: finished proofs are served from memory). */
+  proofJsonForLeaf(leafHash: Uint8Array): Promise<string>
+  latestProofJsonForContext(contextId: Uint8Array): Promise<string>
   latestCheckpoint(): Promise<ProofCheckpoint>
   checkpoint(treeSize: number): Promise<ProofCheckpoint>
   consistency(first: number, second: number): Promise<Uint8Array[]>

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { Registry } from 'prom-client'
 import { concatBytes, fromBase58, toBase58, toHex } from '../core/bytes.ts'
-import { loadConfig, type Config } from '../core/config.ts'
+import { type Config, loadConfig } from '../core/config.ts'
 import {
   InvalidInput,
   InvalidLeaf,
@@ -225,6 +225,14 @@ export class FakeProofs implements ProofsApi {
     const index = this.leaves.findIndex((l) => toHex(l.hash) === toHex(leafHash))
     if (index < 0) throw new UnknownLeaf('no such leaf', { details: { leafHash: toHex(leafHash) } })
     return this.proofAt(index)
+  }
+
+  async proofJsonForLeaf(leafHash: Uint8Array): Promise<string> {
+    return JSON.stringify(await this.proofForLeaf(leafHash))
+  }
+
+  async latestProofJsonForContext(contextId: Uint8Array): Promise<string> {
+    return JSON.stringify(await this.latestProofForContext(contextId))
   }
 
   async latestProofForContext(contextId: Uint8Array): Promise<Proof> {

@@ -52,7 +52,10 @@ export function proofRoutes(
           response: responses(ProofSchema),
         },
       },
-      (request) => proofs.latestProofForContext(decodeId(request.params.contextId, 'contextId')),
+      async (request, reply) => {
+        const json = await proofs.latestProofJsonForContext(decodeId(request.params.contextId, 'contextId'))
+        return reply.type('application/json; charset=utf-8').send(json)
+      },
     )
 
     app.get<{ Params: Static<typeof LeafHashParams> }>(
@@ -65,7 +68,10 @@ export function proofRoutes(
           response: responses(ProofSchema),
         },
       },
-      (request) => proofs.proofForLeaf(decodeHash(request.params.leafHash, 'leafHash')),
+      async (request, reply) => {
+        const json = await proofs.proofJsonForLeaf(decodeHash(request.params.leafHash, 'leafHash'))
+        return reply.type('application/json; charset=utf-8').send(json)
+      },
     )
 
     app.get(

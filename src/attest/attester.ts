@@ -177,8 +177,8 @@ export class Attester {
   }
 
   /** The heads behind a heads leaf this node attested, if it did. */
-  async leafMeta(leafHash: Uint8Array): Promise<LeafMeta | undefined> {
-    const v = await this.meta.get(toHex(leafHash))
+  leafMeta(leafHash: Uint8Array): LeafMeta | undefined {
+    const v = this.meta.getSync(toHex(leafHash))
     return v ? (JSON.parse(dec.decode(v)) as LeafMeta) : undefined
   }
 

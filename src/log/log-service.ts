@@ -259,9 +259,14 @@ export class LogService {
     return this.latest
   }
 
-  /** The checkpoint of exactly `treeSize`. */
+  /** The checkpoint of exactly `treeSize` (a synchronous LevelDB read). */
   async checkpoint(treeSize: number): Promise<StoredCheckpoint> {
-    const v = await this.checkpoints.get(seqKey(treeSize))
+    return this.checkpointSync(treeSize)
+  }
+
+  /** The checkpoint of exactly `treeSize`, read synchronously. */
+  checkpointSync(treeSize: number): StoredCheckpoint {
+    const v = this.checkpoints.getSync(seqKey(treeSize))
     if (!v) throw new UnknownCheckpoint(`no checkpoint of tree size ${treeSize}`, { details: { treeSize } })
     return JSON.parse(dec.decode(v))
   }

@@ -125,6 +125,7 @@ export class MeroNode {
         : createEmbeddedJobQueue({ section: section(store, 'jobs'), logger, maxBackoffMs: 30_000 }))
 
     let metrics: NodeMetrics | undefined
+    let proofs: ProofService | undefined
     const log = await LogService.open({
       store,
       nodeKey,
@@ -156,6 +157,7 @@ export class MeroNode {
       })),
       onChange: (r, prev) => {
         metrics?.anchorTransitions.inc({ chain: r.chainId, status: r.state })
+        proofs?.anchorChanged(r.root, r.state)
         if (r.state === 'final' && prev !== 'final')
           metrics?.anchorLatency.observe({ chain: r.chainId }, (Date.now() - r.queuedAt) / 1000)
       },
@@ -187,7 +189,8 @@ export class MeroNode {
         workers.push(jobs.process(anchorQueueName(c.chainId), handler, { concurrency: 8 }))
       }
     }
-    const proofs = new ProofService({
+    proofs = new ProofService({
+      chainCount: config.chains.length,
       log,
       anchors,
       attester,

@@ -22,6 +22,10 @@ export interface ProofServiceOptions {
   hasContext: (contextId: Uint8Array) => Promise<boolean>
   /** Chain readers for server-side verification (`POST /v1/verify`). */
   readers: ReadonlyMap<string, AnchorReader>
+  /** Number of configured chains: a proof is immutable once anchored and final on all of them. */
+  chainCount: number
+  /** Finished proofs kept serialised in memory (default 10 000, ~2.5 KB each). */
+  cacheSize?: number
 }
 
 const publicCheckpoint = (cp: StoredCheckpoint): ProofCheckpoint => ({
@@ -34,7 +38,39 @@ const publicCheckpoint = (cp: StoredCheckpoint): ProofCheckpoint => ({
 
 /** Proof assembly and the `/v1` reads. */
 export class ProofService {
+  /** leafHash hex → serialised proof, for proofs final on every chain (immutable unless a reorg). */
+  private readonly cache = new Map<string, { json: string; root: string }>()
+
   constructor(private readonly opts: ProofServiceOptions) {}
+
+  /**
+   * The proof of a leaf as JSON text. Proofs final on every configured chain are served from memory;
+   * others are assembled on each call (their anchor status moves).
+   */
+  async proofJsonForLeaf(leafHash: Uint8Array): Promise<string> {
+    const key = toHex(leafHash)
+    const hit = this.cache.get(key)
+    if (hit) return hit.json
+    const proof = await this.proofForLeaf(leafHash)
+    const json = JSON.stringify(proof)
+    if (proof.anchors.length === this.opts.chainCount && proof.anchors.every((a) => a.status === 'final')) {
+      if (this.cache.size >= (this.opts.cacheSize ?? 10_000))
+        this.cache.delete(this.cache.keys().next().value as string)
+      this.cache.set(key, { json, root: proof.checkpoint.rootHash })
+    }
+    return json
+  }
+
+  /** The latest heads proof of a context as JSON text (see {@link proofJsonForLeaf}). */
+  async latestProofJsonForContext(contextId: Uint8Array): Promise<string> {
+    return this.proofJsonForLeaf(await this.latestLeafOf(contextId))
+  }
+
+  /** Drops cached proofs of a checkpoint root whose anchor left `final` (a reorg). */
+  anchorChanged(root: string, state: string): void {
+    if (state === 'final') return
+    for (const [k, v] of this.cache) if (v.root === root) this.cache.delete(k)
+  }
 
   /** The proof of the leaf with this hash. */
   async proofForLeaf(leafHash: Uint8Array): Promise<Proof> {
@@ -45,12 +81,10 @@ export class ProofService {
         details: { leafHash: toHex(leafHash) },
       })
     const cp = await this.checkpointFor(index)
-    const [bytes, inclusion, anchorList, meta] = await Promise.all([
-      log.merkleLog.leafAt(index),
-      log.merkleLog.inclusionProof(index, cp.treeSize),
-      anchors.anchorsOf(cp.rootHash),
-      attester.leafMeta(leafHash),
-    ])
+    const bytes = await log.merkleLog.leafAt(index)
+    const inclusion = await log.merkleLog.inclusionProof(index, cp.treeSize)
+    const anchorList = anchors.anchorsOf(cp.rootHash)
+    const meta = attester.leafMeta(leafHash)
     const f = decodeLeaf(bytes)
     return {
       version: 1,
@@ -76,9 +110,9 @@ export class ProofService {
 
   private async checkpointFor(index: number): Promise<StoredCheckpoint> {
     const { log, anchors } = this.opts
-    for await (const a of anchors.anchoredCheckpointsFrom(index + 1)) {
-      const rec = await anchors.get(a.chainId, a.root)
-      if (rec && rec.state !== 'failed') return log.checkpoint(a.treeSize)
+    for (const size of anchors.anchoredSizesFrom(index + 1)) {
+      const cp = log.checkpointSync(size)
+      if (anchors.anchorsOf(cp.rootHash).some((a) => a.status !== 'failed')) return cp
     }
     for await (const cp of log.checkpointsFrom(index + 1)) return cp
     throw new ProofNotReady(`leaf ${index} is not covered by a checkpoint yet; retry after the next batch`, {
@@ -88,6 +122,10 @@ export class ProofService {
 
   /** The proof of the latest heads attestation of a context. */
   async latestProofForContext(contextId: Uint8Array): Promise<Proof> {
+    return this.proofForLeaf(await this.latestLeafOf(contextId))
+  }
+
+  private async latestLeafOf(contextId: Uint8Array): Promise<Uint8Array> {
     const record = await this.opts.attester.record(toBase58(contextId))
     if (!record.headsLeafHash) {
       if (!(await this.opts.hasContext(contextId)))
@@ -96,7 +134,7 @@ export class ProofService {
         })
       throw new ProofNotReady('the context has not been attested yet; retry after the next batch')
     }
-    return this.proofForLeaf(fromHex(record.headsLeafHash, 32))
+    return fromHex(record.headsLeafHash, 32)
   }
 
   /** The latest checkpoint. */
@@ -115,7 +153,7 @@ export class ProofService {
   }
 
   /** Anchors of a checkpoint root on every configured chain. */
-  anchorsOf(rootHash: Uint8Array): Promise<ProofAnchor[]> {
+  async anchorsOf(rootHash: Uint8Array): Promise<ProofAnchor[]> {
     return this.opts.anchors.anchorsOf(toHex(rootHash))
   }
 
