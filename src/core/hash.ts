@@ -9,6 +9,8 @@ const oneShot: OneShot | undefined = (crypto as unknown as { hash?: OneShot }).h
 
 /** SHA-256 of `data`. */
 export function sha256(data: Uint8Array): Uint8Array {
-  if (oneShot) return Buffer.from(oneShot('sha256', data, 'latin1'), 'latin1')
-  return crypto.createHash('sha256').update(data).digest()
+  const b = oneShot
+    ? Buffer.from(oneShot('sha256', data, 'latin1'), 'latin1')
+    : crypto.createHash('sha256').update(data).digest()
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
 }
