@@ -1,15 +1,15 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openStore } from '../store/store.ts'
-import { silentLogger } from '../core/logger.ts'
-import { generateKeyPair } from '../core/ed25519.ts'
-import { bytesEqual } from '../core/bytes.ts'
+import { test } from 'node:test'
 import { signLeaf } from '../attest/leaf.ts'
-import { LogService } from './log-service.ts'
+import { bytesEqual } from '../core/bytes.ts'
+import { generateKeyPair } from '../core/ed25519.ts'
+import { silentLogger } from '../core/logger.ts'
+import { openStore } from '../store/store.ts'
 import { verifyCheckpoint } from './checkpoint.ts'
+import { LogService } from './log-service.ts'
 import { verifyConsistency, verifyInclusion } from './merkle.ts'
 
 const nodeKey = generateKeyPair()
@@ -29,7 +29,10 @@ const leaf = (i: number, key = attester) =>
     key.secretKey,
   )
 
-async function open(t: import('node:test').TestContext, opts: { intervalMs?: number; maxLeaves?: number } = {}) {
+async function open(
+  t: import('node:test').TestContext,
+  opts: { intervalMs?: number; maxLeaves?: number } = {},
+) {
   const dir = await mkdtemp(join(tmpdir(), 'mero-logsvc-'))
   const store = await openStore(dir)
   const log = await LogService.open({
@@ -52,11 +55,17 @@ async function open(t: import('node:test').TestContext, opts: { intervalMs?: num
 test('ingest appends, dedupes, and concurrent ingests share group commits', async (t) => {
   const log = await open(t)
   const first = await log.ingest([leaf(1), leaf(2), leaf(1)])
-  assert.deepEqual(first.map((r) => r.index), [0, 1, 0])
+  assert.deepEqual(
+    first.map((r) => r.index),
+    [0, 1, 0],
+  )
   const again = await log.ingest([leaf(2)])
   assert.equal(again[0]!.index, 1, 'a leaf already in the log is not appended twice')
   const many = await Promise.all(Array.from({ length: 50 }, (_, i) => log.ingest([leaf(100 + i)])))
-  assert.deepEqual(many.map((r) => r[0]!.index).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => 2 + i))
+  assert.deepEqual(
+    many.map((r) => r[0]!.index).sort((a, b) => a - b),
+    Array.from({ length: 50 }, (_, i) => 2 + i),
+  )
   assert.equal(log.size, 52)
 })
 
@@ -65,8 +74,15 @@ test('bad leaves are rejected whole, with a named reason, and nothing is written
   await log.ingest([leaf(1)])
   const tampered = leaf(2)
   tampered[40] = tampered[40]! ^ 1
-  await assert.rejects(log.ingest([leaf(3), tampered]), (e: Error & { details: { check: string } }) => e.name === 'InvalidLeaf' && e.details.check === 'signature')
-  await assert.rejects(log.ingest([leaf(4, stranger)]), (e: Error & { details: { check: string } }) => e.name === 'InvalidLeaf' && e.details.check === 'attester')
+  await assert.rejects(
+    log.ingest([leaf(3), tampered]),
+    (e: Error & { details: { check: string } }) =>
+      e.name === 'InvalidLeaf' && e.details.check === 'signature',
+  )
+  await assert.rejects(
+    log.ingest([leaf(4, stranger)]),
+    (e: Error & { details: { check: string } }) => e.name === 'InvalidLeaf' && e.details.check === 'attester',
+  )
   await assert.rejects(log.ingest([new Uint8Array(100)]), { name: 'InvalidLeaf' })
   assert.equal(log.size, 1)
 })

@@ -3,8 +3,9 @@
  * (a sublevel) and writes through batches. Keys are strings, values bytes. A batch that spans
  * sections stays atomic: pass `sublevel` on each operation of `store.batch([...])`.
  */
-import { ClassicLevel } from 'classic-level'
+
 import type { AbstractSublevel } from 'abstract-level'
+import { ClassicLevel } from 'classic-level'
 
 /** The node's database. */
 export type Store = ClassicLevel<string, Uint8Array>
