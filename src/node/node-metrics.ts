@@ -8,7 +8,6 @@ import type { AnchorState } from '../proof/proof-types.ts'
 /** The node's metrics. */
 export interface NodeMetrics {
   registry: Registry
-  leavesAppended: Counter
   checkpointsCut: Counter
   deltasApplied: Counter
   anchorLatency: Histogram<'chain'>
@@ -22,7 +21,7 @@ export function createNodeMetrics(sources: {
   defaults?: boolean
 }): NodeMetrics {
   const registry = new Registry()
-  if (sources.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'mero_process_' })
+  if (sources.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'mero_' })
   new Gauge({
     name: 'mero_log_leaves',
     help: 'Leaves in the attestation log',
@@ -44,11 +43,6 @@ export function createNodeMetrics(sources: {
   })
   return {
     registry,
-    leavesAppended: new Counter({
-      name: 'mero_leaves_appended_total',
-      help: 'Leaves appended to the log',
-      registers: [registry],
-    }),
     checkpointsCut: new Counter({
       name: 'mero_checkpoints_total',
       help: 'Checkpoints cut',
