@@ -156,13 +156,13 @@ export function decodeLeaf(bytes: Uint8Array): DecodedLeaf {
     throw new InvalidLeaf('issuedAt is beyond the safe-integer range', { details: { reason: 'issuedAt' } })
   return {
     kind,
-    contextId: bytes.slice(OFF.contextId, OFF.contextId + 32),
-    payloadRoot: bytes.slice(OFF.payloadRoot, OFF.payloadRoot + 32),
-    stateRoot: bytes.slice(OFF.stateRoot, OFF.stateRoot + 32),
+    contextId: new Uint8Array(bytes.subarray(OFF.contextId, OFF.contextId + 32)),
+    payloadRoot: new Uint8Array(bytes.subarray(OFF.payloadRoot, OFF.payloadRoot + 32)),
+    stateRoot: new Uint8Array(bytes.subarray(OFF.stateRoot, OFF.stateRoot + 32)),
     revision: readU64be(bytes, OFF.revision),
-    attester: bytes.slice(OFF.attester, OFF.attester + 32),
+    attester: new Uint8Array(bytes.subarray(OFF.attester, OFF.attester + 32)),
     issuedAt: Number(issuedAt),
-    signature: bytes.slice(OFF.signature, LEAF_SIZE),
+    signature: new Uint8Array(bytes.subarray(OFF.signature, LEAF_SIZE)),
   }
 }
 

@@ -102,7 +102,9 @@ function checkVerifier(name: unknown, publicKey: unknown): asserts publicKey is 
  */
 export function noteKeyId(name: string, publicKey: Uint8Array): Uint8Array {
   checkVerifier(name, publicKey)
-  return sha256(concatBytes(enc.encode(`${name}\n`), Uint8Array.of(ED25519_NOTE_ALG), publicKey)).slice(0, 4)
+  return new Uint8Array(
+    sha256(concatBytes(enc.encode(`${name}\n`), Uint8Array.of(ED25519_NOTE_ALG), publicKey)).subarray(0, 4),
+  )
 }
 
 /**

@@ -1,16 +1,20 @@
 /**
- * An append-only RFC 6962 Merkle log persisted in one LevelDB section, laid out like C2SP tlog-tiles:
+ * An append-only RFC 6962 Merkle log persisted in one LevelDB section, laid out like C2SP tlog-tiles
+ * (W = the tile width, 256 unless the log was created with another):
  *
- * - `t/<level>/<n>`: a full tile — the 256 node hashes `[256n, 256n+256)` of one tree level (level 0 =
- *   leaf hashes). Written once, when full; never changed after its append commits.
- * - `e/<n>`: a full entry bundle — leaves `[256n, 256n+256)`, each as u16 BE length ‖ bytes.
+ * - `t/<level>/<n>`: a full tile — the W node hashes `[W·n, W·n+W)` of one tree level ≥ 1. Written
+ *   once, when full; never changed after its append commits. Level 0 (the leaf hashes) is not stored:
+ *   a leaf hash is rehashed from its entry bundle when a proof needs it (one hash), which saves a
+ *   third of the bytes and LevelDB writes of an append.
+ * - `e/<n>`: a full entry bundle — leaves `[W·n, W·n+W)`, each as u16 BE length ‖ bytes.
  * - `f/<first>`: a fragment of the last, partial bundle — the leaves one append added to it. Deleted
  *   (in the committing batch) when the bundle fills.
- * - `m/size`: the committed tree size (u64 BE). Tiles and bundles at or beyond it are ignored.
- * - `i/<base64 leafHash>` → leaf index (u64 BE) and `m/indexed`: the derived leafHash → index lookup,
- *   written in the background after each append and caught up from the tiles on open.
+ * - `m/size`: the committed tree size (u64 BE); `m/width`: W. Tiles and bundles at or beyond the size
+ *   are ignored (a failed large append may leave some; the next appends overwrite them).
+ * - `x/…` and `m/indexed`: the derived leafHash → index lookup ({@link LeafIndex}), fed after each
+ *   append returns and caught up from the tiles on open.
  *
- * In memory the log keeps only its right edge: per level the hashes of the tile being filled (≤ 255),
+ * In memory the log keeps only its right edge: per level the hashes of the tile being filled (< W),
  * and the leaves of the partial bundle; every complete node of any past tree size is in a full tile
  * or in that edge, so proofs for any tree size need no recomputation beyond folding ≤ log n hashes.
  *
@@ -18,18 +22,21 @@
  * fragment and the fragment deletions. A small append is exactly one batch; a large one writes its full
  * tiles and bundles ahead in chunks (overlapping hashing and disk), still invisible until `m/size` moves.
  */
-import { readU64be, toBase64, u64be } from '../core/bytes.ts'
+import { readU64be, u64be } from '../core/bytes.ts'
 import { Aborted, Internal, InvalidInput, InvalidTreeRange } from '../core/errors.ts'
 import { sha256 } from '../core/hash.ts'
 import type { Section } from '../store/store.ts'
 import { seqKey } from '../store/store.ts'
+import { LeafIndex, type LeafIndexOptions } from './leaf-index.ts'
 import {
   consistencyRanges,
   EMPTY_ROOT,
   foldRange,
   inclusionRanges,
   type LeafRange,
+  leafHash,
   rangeNodes,
+  sha256Into,
   type TreeNode,
 } from './merkle.ts'
 
@@ -37,8 +44,7 @@ const DEFAULT_WIDTH = 256
 const MAX_LEAF = 0xffff
 const WIDTH_KEY = 'm/width'
 const SIZE_KEY = 'm/size'
-const INDEXED_KEY = 'm/indexed'
-const INDEX_CHUNK = 16_384
+const INDEX_SLICE = 65_536
 
 /** Options of {@link MerkleLog.open}. */
 export interface MerkleLogOptions {
@@ -49,6 +55,8 @@ export interface MerkleLogOptions {
    * created (stored in `m/width`); small widths exist for tests.
    */
   tileWidth?: number
+  /** Tuning of the leafHash index (see {@link LeafIndex}). */
+  index?: LeafIndexOptions
   signal?: AbortSignal
 }
 
@@ -73,6 +81,8 @@ interface Level {
   /** Hashes in it. */
   n: number
   buf: Uint8Array
+  /** A Buffer over the same memory, for writing digests in place. */
+  out: Buffer
   /** The last node of the previous tile (the frontier while `n` is 0). */
   last: Uint8Array | undefined
 }
@@ -95,7 +105,6 @@ function sectionBatch(section: Section): { batch: Batch; opts: { sublevel: Secti
 
 const bundleKey = (bundle: number) => `e/${seqKey(bundle)}`
 const fragKey = (first: number) => `f/${seqKey(first)}`
-const indexKey = (leafHash: Uint8Array) => `i/${toBase64(leafHash)}`
 const pow2 = (level: number) => 2 ** level
 const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve))
 
@@ -124,6 +133,11 @@ function decodeBundle(bytes: Uint8Array): Uint8Array[] {
     o += 2 + len
   }
   return out
+}
+
+/** Copies `n` bytes; for a hash or two, a loop beats allocating a subarray view. */
+function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[to + i] = src[from + i] as number
 }
 
 /** A plain Uint8Array view of a value read from LevelDB (a Buffer's `slice` would not copy). */
@@ -222,6 +236,7 @@ export class MerkleLog {
   private readonly scratch = new Uint8Array(65)
   private lock: Promise<unknown> = Promise.resolve()
   private indexing: Promise<void> = Promise.resolve()
+  private index!: LeafIndex
   private indexError: unknown
   private closed = false
 
@@ -254,9 +269,13 @@ export class MerkleLog {
     if (!stored) await section.put(WIDTH_KEY, u64be(width))
     const log = new MerkleLog(section, Math.max(1, options.chunkBytes ?? 8 * 1024 * 1024), width)
     await log.load()
-    const indexedBytes = await section.get(INDEXED_KEY)
-    const indexed = indexedBytes ? Number(readU64be(indexedBytes)) : 0
-    if (indexed < log.committed) log.scheduleIndex(indexed, log.committed, undefined)
+    log.index = await LeafIndex.open(section, options.index)
+    const covered = log.index.covered
+    if (covered > log.committed)
+      throw new Internal('the leaf index is ahead of the Merkle log', {
+        details: { covered, size: log.committed },
+      })
+    if (covered < log.committed) log.scheduleIndex(covered, log.committed, undefined)
     return log
   }
 
@@ -303,15 +322,14 @@ export class MerkleLog {
     const w = new AppendWriter(this.section, this.chunkBytes, this.pending)
     const hashes = new Uint8Array(leaves.length * 32)
     const fragDeletes: string[] = []
-    let input = new Uint8Array(257) // input[0] stays 0x00, the RFC 6962 leaf prefix
+    let input = new Uint8Array(1) // input[0] stays 0x00, the RFC 6962 leaf prefix; resized per leaf length
     try {
       for (let i = 0; i < leaves.length; i++) {
         const leaf = leaves[i] as Uint8Array
-        if (input.length < leaf.length + 1) input = new Uint8Array(leaf.length + 1)
-        input.set(leaf, 1)
-        const h = sha256(input.subarray(0, leaf.length + 1))
-        hashes.set(h, 32 * i)
-        this.push(0, h, w)
+        if (input.length !== leaf.length + 1) input = new Uint8Array(leaf.length + 1)
+        if (leaf.length <= 64) copyBytes(leaf, 0, input, 1, leaf.length)
+        else input.set(leaf, 1)
+        this.pushLeaf(input, hashes, 32 * i, w)
         this.tailLeaves.push(leaf)
         if (this.tailLeaves.length === this.width) {
           w.putData(bundleKey(this.tailBundle), encodeBundle(this.tailLeaves))
@@ -349,32 +367,46 @@ export class MerkleLog {
     }
   }
 
-  /** Adds a node at `level` and carries completed parents up; flushes full tiles into the batch. */
-  private push(level: number, hash: Uint8Array, w: AppendWriter): void {
-    let l = level
-    let h: Uint8Array | undefined = hash
-    while (h) {
-      let L = this.levels[l]
-      if (!L) {
-        L = { tile: 0, n: 0, buf: new Uint8Array(this.width * 32), last: undefined }
-        this.levels[l] = L
-      }
-      const off = L.n * 32
-      L.buf.set(h, off)
+  private tileBuffer(): { buf: Uint8Array; out: Buffer } {
+    const buf = new Uint8Array(this.width * 32)
+    return { buf, out: Buffer.from(buf.buffer, 0, buf.length) }
+  }
+
+  private level(l: number): Level {
+    let L = this.levels[l]
+    if (!L) {
+      L = { tile: 0, n: 0, ...this.tileBuffer(), last: undefined }
+      this.levels[l] = L
+    }
+    return L
+  }
+
+  /**
+   * Hashes `input` (`0x00 ‖ leaf`) into level 0, copies the leaf hash to `hashes[at]`, and carries every
+   * completed parent up; full tiles go into the batch. Digests are written in place, no allocation.
+   */
+  private pushLeaf(input: Uint8Array, hashes: Uint8Array, at: number, w: AppendWriter): void {
+    let l = 0
+    let L = this.level(0)
+    let off = L.n * 32
+    sha256Into(input, L.out, off)
+    copyBytes(L.buf, off, hashes, at, 32)
+    for (;;) {
       L.n++
-      h = undefined
-      if (L.n % 2 === 0) {
-        this.scratch.set(L.buf.subarray(off - 32, off + 32), 1)
-        h = sha256(this.scratch)
-      }
+      const carry = L.n % 2 === 0
+      if (carry) copyBytes(L.buf, off - 32, this.scratch, 1, 64)
       if (L.n === this.width) {
-        w.putData(this.tileKey(l, L.tile), L.buf)
+        if (l > 0) w.putData(this.tileKey(l, L.tile), L.buf) // level 0 is rebuilt from the entry bundles
         L.last = L.buf.subarray(off, off + 32)
-        L.buf = new Uint8Array(this.width * 32)
+        Object.assign(L, this.tileBuffer())
         L.tile++
         L.n = 0
       }
+      if (!carry) return
       l++
+      L = this.level(l)
+      off = L.n * 32
+      sha256Into(this.scratch, L.out, off)
     }
   }
 
@@ -384,9 +416,9 @@ export class MerkleLog {
     for (let l = 0; pow2(l) <= size; l++) {
       if (Math.floor(size / pow2(l)) % 2 === 0) continue
       const node = this.lastNode(this.levels[l] as Level)
-      root = root ? this.hashPair(node, root) : node.slice()
+      root = root ? this.hashPair(node, root) : new Uint8Array(node)
     }
-    return root ?? EMPTY_ROOT.slice()
+    return root ?? new Uint8Array(EMPTY_ROOT)
   }
 
   private tileKey(level: number, tile: number): string {
@@ -401,7 +433,7 @@ export class MerkleLog {
   private hashPair(left: Uint8Array, right: Uint8Array): Uint8Array {
     this.scratch.set(left, 1)
     this.scratch.set(right, 33)
-    return sha256(this.scratch)
+    return new Uint8Array(sha256(this.scratch))
   }
 
   /** Rebuilds the in-memory right edge from the committed state. */
@@ -434,7 +466,7 @@ export class MerkleLog {
       const L: Level = {
         tile: Math.floor(count / this.width),
         n: count % this.width,
-        buf: new Uint8Array(this.width * 32),
+        ...this.tileBuffer(),
         last: undefined,
       }
       for (let k = 0; k < L.n; k++) {
@@ -449,7 +481,7 @@ export class MerkleLog {
         L.buf.set(h, 32 * k)
       }
       this.levels[l] = L
-      if (L.n === 0) L.last = this.node(l, count - 1).slice()
+      if (L.n === 0) L.last = new Uint8Array(this.node(l, count - 1))
     }
   }
 
@@ -459,6 +491,7 @@ export class MerkleLog {
     if (L && index >= L.tile * this.width && index < L.tile * this.width + L.n)
       return L.buf.subarray(32 * (index - L.tile * this.width), 32 * (index - L.tile * this.width) + 32)
     const tile = Math.floor(index / this.width)
+    if (level === 0) return leafHash(this.bundleLeaves(tile)[index - tile * this.width] as Uint8Array)
     const key = this.tileKey(level, tile)
     let value = this.pending.get(key) ?? this.tileCache.get(key)
     if (!value) {
@@ -474,11 +507,11 @@ export class MerkleLog {
   }
 
   private rangeHash(r: LeafRange): Uint8Array {
-    return foldRange(rangeNodes(r[0], r[1]).map((n: TreeNode) => this.node(n.level, n.index))).slice()
+    return new Uint8Array(foldRange(rangeNodes(r[0], r[1]).map((n: TreeNode) => this.node(n.level, n.index))))
   }
 
   private rootOf(size: number): Uint8Array {
-    return size === 0 ? EMPTY_ROOT.slice() : this.rangeHash([0, size])
+    return size === 0 ? new Uint8Array(EMPTY_ROOT) : this.rangeHash([0, size])
   }
 
   private checkSize(what: string, v: number, max: number): void {
@@ -512,11 +545,16 @@ export class MerkleLog {
     this.checkSize('index', index, this.committed - 1)
     const bundle = Math.floor(index / this.width)
     const at = index - bundle * this.width
-    if (bundle === this.tailBundle) return (this.tailLeaves[at] as Uint8Array).slice()
+    if (bundle === this.tailBundle) return new Uint8Array(this.tailLeaves[at] as Uint8Array)
+    return new Uint8Array(this.bundleLeaves(bundle)[at] as Uint8Array)
+  }
+
+  /** The leaves of a full entry bundle (views; copy before handing one out). */
+  private bundleLeaves(bundle: number): Uint8Array[] {
     let leaves = this.bundleCache.get(bundle)
     if (!leaves) {
       const key = bundleKey(bundle)
-      const got = this.pending.get(key) ?? (await this.section.get(key))
+      const got = this.pending.get(key) ?? this.section.getSync(key)
       const value = got && plain(got)
       if (!value) throw new Internal('an entry bundle of the Merkle log is missing', { details: { bundle } })
       leaves = decodeBundle(value)
@@ -525,7 +563,7 @@ export class MerkleLog {
       if (this.bundleCache.size >= 16) this.bundleCache.delete(this.bundleCache.keys().next().value as number)
       this.bundleCache.set(bundle, leaves)
     }
-    return (leaves[at] as Uint8Array).slice()
+    return leaves
   }
 
   /** The RFC 6962 leaf hash at `index`. Throws InvalidTreeRange unless `index < size`. */
@@ -533,7 +571,7 @@ export class MerkleLog {
     this.assertOpen()
     checkSignal(options.signal)
     this.checkSize('index', index, this.committed - 1)
-    return this.node(0, index).slice()
+    return new Uint8Array(this.node(0, index))
   }
 
   /**
@@ -563,7 +601,11 @@ export class MerkleLog {
 
   /**
    * The index of the leaf with this RFC 6962 leaf hash, or undefined. Waits for the background index
-   * to cover every committed append. A leaf appended more than once maps to its latest index.
+   * to cover every committed append (adding to it is in memory; writing it to disk is not waited for).
+   * A leaf appended more than once maps to its first index.
+   *
+   * @example
+   * const index = await log.indexOf(attestationLeafHash(leafBytes)) // 41, or undefined
    */
   async indexOf(leafHash: Uint8Array, options: LogCallOptions = {}): Promise<number | undefined> {
     this.assertOpen()
@@ -573,36 +615,30 @@ export class MerkleLog {
     checkSignal(options.signal)
     if (this.indexError !== undefined)
       throw new Internal('the leaf index of the Merkle log failed to update', { cause: this.indexError })
-    const v = this.section.getSync(indexKey(leafHash))
-    return v ? Number(readU64be(v)) : undefined
+    return this.index.lookup(leafHash)
   }
 
-  /** Queues the index write of leaves `[from, to)`; `hashes` holds their leaf hashes when known. */
+  /**
+   * Queues adding leaves `[from, to)` to the leaf index, after the append has returned; `hashes` holds
+   * their leaf hashes when known (else they are rehashed from the bundles, as when catching up on open).
+   */
   private scheduleIndex(from: number, to: number, hashes: Uint8Array | undefined): void {
     this.indexing = this.indexing.then(async () => {
-      if (this.indexError !== undefined) return
       try {
-        for (let a = from; a < to; a += INDEX_CHUNK) {
-          const b = Math.min(to, a + INDEX_CHUNK)
-          let chunk: Buffer
-          if (hashes) chunk = Buffer.from(hashes.buffer, hashes.byteOffset + 32 * (a - from), 32 * (b - a))
+        for (let a = from; a < to; a += INDEX_SLICE) {
+          await yieldNow()
+          if (this.indexError !== undefined) return
+          const b = Math.min(to, a + INDEX_SLICE)
+          let slice: Uint8Array
+          if (hashes) slice = hashes.subarray(32 * (a - from), 32 * (b - from))
           else {
-            chunk = Buffer.alloc(32 * (b - a))
-            for (let i = a; i < b; i++) chunk.set(this.node(0, i), 32 * (i - a))
+            slice = new Uint8Array(32 * (b - a))
+            for (let i = a; i < b; i++) slice.set(this.node(0, i), 32 * (i - a))
           }
-          const values = new Uint8Array(8 * (b - a))
-          const view = new DataView(values.buffer)
-          const { batch, opts } = sectionBatch(this.section)
-          for (let i = a; i < b; i++) {
-            const k = i - a
-            view.setBigUint64(8 * k, BigInt(i))
-            batch.put(`i/${chunk.toString('base64', 32 * k, 32 * k + 32)}`, values.subarray(8 * k, 8 * k + 8), opts)
-          }
-          batch.put(INDEXED_KEY, u64be(b), opts)
-          await batch.write()
+          this.index.add(a, slice)
         }
       } catch (e) {
-        this.indexError = e
+        this.indexError ??= e
       }
     })
   }
@@ -613,5 +649,6 @@ export class MerkleLog {
     await this.lock
     await this.indexing
     this.closed = true
+    await this.index.close()
   }
 }

@@ -143,7 +143,7 @@ describe('merkle (RFC 6962 / 9162)', () => {
         assert.equal(verifyInclusion(leaf, i, n, [...path, leaf], root), false)
         if (path.length > 0) {
           assert.equal(verifyInclusion(leaf, i, n, path.slice(1), root), false)
-          const bad = path.map((p) => p.slice())
+          const bad = path.map((p) => new Uint8Array(p))
           flip(bad[bad.length - 1] as Uint8Array, 0)
           assert.equal(verifyInclusion(leaf, i, n, bad, root), false)
         }
@@ -161,7 +161,7 @@ describe('merkle (RFC 6962 / 9162)', () => {
         assert.equal(verifyConsistency(m, n, rootM, root, proof.slice(1)), false, `short ${m}/${n}`)
         assert.equal(verifyConsistency(m, n, rootM, root, [...proof, rootM]), false, `long ${m}/${n}`)
         if (m + 1 < n) assert.equal(verifyConsistency(m + 1, n, rootM, root, proof), false)
-        const bad = proof.map((p) => p.slice())
+        const bad = proof.map((p) => new Uint8Array(p))
         flip(bad[0] as Uint8Array, 5)
         assert.equal(verifyConsistency(m, n, rootM, root, bad), false, `flip ${m}/${n}`)
       }
