@@ -9,7 +9,8 @@
  * `headsPayloadRoot([deltaId])` covers that write and every earlier one of the context. Leaves are
  * matched to writes after the fact, from the log itself, so no race with the client decides coverage.
  */
-import { decodeLeaf, headsPayloadRoot } from '../src/attest/leaf.ts'
+import { decodeLeaf } from '../src/attest/leaf.ts'
+import { headsPayloadRoot } from '../src/context/context-roots.ts'
 import { fromBase58, toHex } from '../src/core/bytes.ts'
 import type { MeroNode } from '../src/node/mero-node.ts'
 import { startAnvilNode } from './anvil-node.ts'

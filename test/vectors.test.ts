@@ -12,6 +12,7 @@ import { describe, it } from 'node:test'
 import { decodeLeaf, encodeLeaf, verifyLeafSignature } from '../src/attest/leaf.ts'
 import { fromHex, toHex } from '../src/core/bytes.ts'
 import { InvalidCheckpoint } from '../src/core/errors.ts'
+import { EMPTY_ROOT, merkleRoot, verifyConsistency, verifyInclusion } from '../src/core/merkle.ts'
 import {
   parseCheckpoint,
   parseVerifierKey,
@@ -20,7 +21,6 @@ import {
   verifyCheckpoint,
   verifyNote,
 } from '../src/log/checkpoint.ts'
-import { EMPTY_ROOT, merkleRoot, verifyConsistency, verifyInclusion } from '../src/log/merkle.ts'
 import { buildAll } from './vectors/generate.ts'
 
 const dir = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'vectors')

@@ -5,12 +5,13 @@
  * remembered per context, so after a crash the node re-attests whatever changed since.
  */
 
+import { headsPayloadRoot } from '../context/context-roots.ts'
 import { fromBase58, toBase58, toHex } from '../core/bytes.ts'
 import type { Ed25519KeyPair } from '../core/ed25519.ts'
 import type { Logger } from '../core/logger.ts'
 import type { IngestResult } from '../log/log-service.ts'
 import { type Section, type Store, section } from '../store/store.ts'
-import { attestationLeafHash, headsPayloadRoot, signLeaf } from './leaf.ts'
+import { attestationLeafHash, signLeaf } from './leaf.ts'
 
 /** What the attester reads from the contexts. */
 export interface AttestationSource {

@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
+import { CAPABILITY_BITS as CapabilityBits } from '../context/capabilities.ts'
+import { headsPayloadRoot, membersRoot } from '../context/context-roots.ts'
 import { concatBytes, toHex, u32be } from '../core/bytes.ts'
 import { keyPairFromSecret, verify } from '../core/ed25519.ts'
 import { InvalidInput, InvalidLeaf } from '../core/errors.ts'
-import { EMPTY_ROOT, leafHash, merkleRoot } from '../log/merkle.ts'
+import { EMPTY_ROOT, leafHash, merkleRoot } from '../core/merkle.ts'
 import {
   attestationLeafHash,
-  CapabilityBits,
   decodeLeaf,
   encodeLeaf,
-  headsPayloadRoot,
   LEAF_SIZE,
-  membersRoot,
   signLeaf,
   type UnsignedLeafFields,
   verifyLeafSignature,

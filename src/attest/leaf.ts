@@ -15,11 +15,11 @@
  *
  * `leafHash = sha256(0x00 ‖ leaf)` (RFC 6962).
  */
-import { bytesEqual, compareBytes, readU64be } from '../core/bytes.ts'
+import { bytesEqual, readU64be } from '../core/bytes.ts'
 import { sign, verify, verifyAsync } from '../core/ed25519.ts'
-import { InvalidInput, InvalidLeaf } from '../core/errors.ts'
+import { InvalidLeaf } from '../core/errors.ts'
 import { sha256 } from '../core/hash.ts'
-import { leafHash, merkleRoot } from '../log/merkle.ts'
+import { leafHash } from '../core/merkle.ts'
 
 /** Size of an attestation leaf in bytes. */
 export const LEAF_SIZE = 224
@@ -34,9 +34,6 @@ export const LEAF_TAGS: Readonly<Record<LeafKind, string>> = Object.freeze({
   heads: 'mero.heads.v1',
   members: 'mero.members.v1',
 })
-
-/** Capability bits of a member in `membersRoot` (DESIGN §4). */
-export const CapabilityBits = Object.freeze({ ManageMembers: 1, ManageApplication: 2, Attest: 4 } as const)
 
 /** The fields of a leaf. `revision` and `issuedAt` are u64 (a number must be a safe integer). */
 export interface LeafFields {
@@ -219,73 +216,4 @@ export function attestationLeafHash(bytes: Uint8Array): Uint8Array {
   if (!(bytes instanceof Uint8Array) || bytes.length !== LEAF_SIZE)
     throw new InvalidLeaf(`a leaf must be ${LEAF_SIZE} bytes`, { details: { reason: 'length' } })
   return leafHash(bytes)
-}
-
-/**
- * RFC 6962 Merkle root over 32-byte ids sorted bytewise, each id one leaf. The `payloadRoot` of a heads
- * attestation (head ids) and the `stateRoot` of a membership attestation (membership head op ids).
- * Throws InvalidInput on an id that is not 32 bytes or on a duplicate. No ids → the empty-tree root.
- *
- * @example
- * sortedIdsRoot([idB, idA]) // = merkleRoot([idA, idB]) when idA < idB
- */
-export function sortedIdsRoot(ids: readonly Uint8Array[]): Uint8Array {
-  if (!Array.isArray(ids)) throw new InvalidInput('ids must be an array')
-  for (const id of ids)
-    if (!(id instanceof Uint8Array) || id.length !== 32) throw new InvalidInput('every id must be 32 bytes')
-  const sorted = [...ids].sort(compareBytes)
-  for (let i = 1; i < sorted.length; i++)
-    if (compareBytes(sorted[i - 1] as Uint8Array, sorted[i] as Uint8Array) === 0)
-      throw new InvalidInput('duplicate id')
-  return merkleRoot(sorted)
-}
-
-/**
- * The `payloadRoot` of a heads attestation: {@link sortedIdsRoot} over the head ids.
- *
- * @example
- * headsPayloadRoot(dag.heads(contextId))
- */
-export function headsPayloadRoot(headIds: readonly Uint8Array[]): Uint8Array {
-  return sortedIdsRoot(headIds)
-}
-
-/** A member as committed to by `membersRoot`. */
-export interface MemberEntry {
-  /** The member's 32-byte Ed25519 identity. */
-  key: Uint8Array
-  /** OR of {@link CapabilityBits}. */
-  capabilityBits: number
-}
-
-/**
- * `membersRoot` (DESIGN §4): RFC 6962 Merkle root over the leaves `memberKey(32) ‖ capabilityBits(u32 BE)`,
- * sorted bytewise. Throws InvalidInput on a bad key, bits outside u32, or a duplicate member.
- *
- * @example
- * membersRoot([{ key: alice, capabilityBits: CapabilityBits.ManageMembers | CapabilityBits.Attest }])
- */
-export function membersRoot(members: readonly MemberEntry[]): Uint8Array {
-  if (!Array.isArray(members)) throw new InvalidInput('members must be an array')
-  const leaves = members.map((m) => {
-    if (!(m?.key instanceof Uint8Array) || m.key.length !== 32)
-      throw new InvalidInput('every member key must be 32 bytes')
-    const bits = m.capabilityBits
-    if (!Number.isInteger(bits) || bits < 0 || bits > 0xffffffff)
-      throw new InvalidInput('capabilityBits must be a u32')
-    const leaf = new Uint8Array(36)
-    leaf.set(m.key)
-    new DataView(leaf.buffer).setUint32(32, bits)
-    return leaf
-  })
-  leaves.sort(compareBytes)
-  for (let i = 1; i < leaves.length; i++)
-    if (
-      compareBytes(
-        (leaves[i - 1] as Uint8Array).subarray(0, 32),
-        (leaves[i] as Uint8Array).subarray(0, 32),
-      ) === 0
-    )
-      throw new InvalidInput('duplicate member key')
-  return merkleRoot(leaves)
 }

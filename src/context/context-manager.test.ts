@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { headsPayloadRoot, membersRoot } from '../attest/leaf.ts'
 import { generateKeyPair } from '../core/ed25519.ts'
 import { decodeCanonical, encodeCanonical } from '../dag/canonical-cbor.ts'
 import { type DeltaBody, decodeDelta, signDelta } from '../dag/delta.ts'
@@ -14,6 +13,7 @@ import {
   type MembershipChangeEvent,
   type StateMutationEvent,
 } from './context-manager.ts'
+import { headsPayloadRoot, membersRoot } from './context-roots.ts'
 import { signMembershipOp } from './membership-op.ts'
 
 const LIMITS: ContextLimits = {

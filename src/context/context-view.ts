@@ -1,9 +1,10 @@
 /**
  * Read-only views of a context replica: what the API shows and what an attester attests.
  */
-import { headsPayloadRoot, type MemberEntry, membersRoot, sortedIdsRoot } from '../attest/leaf.ts'
+
 import { type Capability, capabilitiesOf } from './capabilities.ts'
 import type { ContextReplica } from './context-replica.ts'
+import { headsPayloadRoot, type MemberEntry, membersRoot, sortedIdsRoot } from './context-roots.ts'
 
 /** A context as the API shows it. */
 export interface ContextView {

@@ -13,8 +13,8 @@
  */
 import { compareBytes, concatBytes, u32be } from '../core/bytes.ts'
 import { sha256 } from '../core/hash.ts'
+import { leafHash } from '../core/merkle.ts'
 import { decodeCanonical, encodeCanonical } from '../dag/canonical-cbor.ts'
-import { leafHash } from '../log/merkle.ts'
 import type { CrdtOp, CrdtOpIntent, CrdtValue } from './crdt-op.ts'
 import { byteOrderKey, SortedMerkleRoot } from './sorted-merkle-root.ts'
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { sha256 } from '../core/hash.ts'
-import { leafHash, nodeHash } from '../log/merkle.ts'
+import { leafHash, nodeHash } from '../core/merkle.ts'
 import { byteOrderKey, SortedMerkleRoot } from './sorted-merkle-root.ts'
 
 /** RFC 6962 MTH written straight from the RFC's recursive definition. */

@@ -5,7 +5,7 @@
  * happens lazily, when `root()` is read, so a burst of changes pays once.
  */
 import { sha256 } from '../core/hash.ts'
-import { EMPTY_ROOT, nodeHash } from '../log/merkle.ts'
+import { EMPTY_ROOT, nodeHash } from '../core/merkle.ts'
 
 const NONE = Number.MAX_SAFE_INTEGER
 /** Up to this many inserts/deletes per sync are spliced in place; more are merged in one pass. */

@@ -7,10 +7,10 @@ import { signLeaf } from '../attest/leaf.ts'
 import { bytesEqual } from '../core/bytes.ts'
 import { generateKeyPair } from '../core/ed25519.ts'
 import { silentLogger } from '../core/logger.ts'
+import { verifyConsistency, verifyInclusion } from '../core/merkle.ts'
 import { openStore } from '../store/store.ts'
 import { verifyCheckpoint } from './checkpoint.ts'
 import { LogService } from './log-service.ts'
-import { verifyConsistency, verifyInclusion } from './merkle.ts'
 
 const nodeKey = generateKeyPair()
 const attester = generateKeyPair()

@@ -5,7 +5,6 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { toHex } from '../core/bytes.ts'
 import { Aborted, InvalidInput, InvalidTreeRange } from '../core/errors.ts'
-import { openStore, type Section, type Store, section } from '../store/store.ts'
 import {
   consistencyProof,
   inclusionPath,
@@ -14,7 +13,8 @@ import {
   merkleRootOfLeafHashes,
   verifyConsistency,
   verifyInclusion,
-} from './merkle.ts'
+} from '../core/merkle.ts'
+import { openStore, type Section, type Store, section } from '../store/store.ts'
 import { MerkleLog } from './merkle-log.ts'
 
 const makeLeaf = (i: number, len = 20 + (i % 13)) => {

@@ -25,9 +25,6 @@
 import { readU64be, u64be } from '../core/bytes.ts'
 import { Aborted, Internal, InvalidInput, InvalidTreeRange } from '../core/errors.ts'
 import { sha256 } from '../core/hash.ts'
-import type { Section } from '../store/store.ts'
-import { seqKey } from '../store/store.ts'
-import { LeafIndex, type LeafIndexOptions } from './leaf-index.ts'
 import {
   consistencyRanges,
   EMPTY_ROOT,
@@ -38,7 +35,10 @@ import {
   rangeNodes,
   sha256Into,
   type TreeNode,
-} from './merkle.ts'
+} from '../core/merkle.ts'
+import type { Section } from '../store/store.ts'
+import { seqKey } from '../store/store.ts'
+import { LeafIndex, type LeafIndexOptions } from './leaf-index.ts'
 
 const DEFAULT_WIDTH = 256
 const MAX_LEAF = 0xffff

@@ -4,12 +4,13 @@
  * chain. Each check is reported by name, so a failure says exactly what failed.
  */
 
-import { attestationLeafHash, decodeLeaf, headsPayloadRoot, verifyLeafSignature } from '../attest/leaf.ts'
+import { attestationLeafHash, decodeLeaf, verifyLeafSignature } from '../attest/leaf.ts'
 import type { ChainAdapter } from '../chain/chain-adapter.ts'
+import { headsPayloadRoot } from '../context/context-roots.ts'
 import { bytesEqual, fromBase58, fromHex, toHex } from '../core/bytes.ts'
 import { sha256 } from '../core/hash.ts'
+import { verifyInclusion } from '../core/merkle.ts'
 import { verifyCheckpoint } from '../log/checkpoint.ts'
-import { verifyInclusion } from '../log/merkle.ts'
 import { parseProof } from './proof-schema.ts'
 import type { Proof } from './proof-types.ts'
 

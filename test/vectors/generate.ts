@@ -8,19 +8,14 @@
 import { writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import {
-  attestationLeafHash,
-  CapabilityBits,
-  headsPayloadRoot,
-  membersRoot,
-  signLeaf,
-  sortedIdsRoot,
-} from '../../src/attest/leaf.ts'
+import { attestationLeafHash, signLeaf } from '../../src/attest/leaf.ts'
+import { CAPABILITY_BITS as CapabilityBits } from '../../src/context/capabilities.ts'
+import { headsPayloadRoot, membersRoot, sortedIdsRoot } from '../../src/context/context-roots.ts'
 import { toBase58, toHex } from '../../src/core/bytes.ts'
 import { keyPairFromSecret } from '../../src/core/ed25519.ts'
 import { sha256 } from '../../src/core/hash.ts'
+import { consistencyProof, inclusionPath, leafHash, merkleRootOfLeafHashes } from '../../src/core/merkle.ts'
 import { formatCheckpointBody, noteKeyId, signCheckpoint, verifierKey } from '../../src/log/checkpoint.ts'
-import { consistencyProof, inclusionPath, leafHash, merkleRootOfLeafHashes } from '../../src/log/merkle.ts'
 
 const utf8 = (s: string) => new TextEncoder().encode(s)
 /** A fixed 32-byte value derived from a label. */
