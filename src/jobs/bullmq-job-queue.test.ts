@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { Queue } from 'bullmq'
+import { deleteRedisKeys, redisKeysUnder } from '../../test/helpers/redis-keys.ts'
 import { createBullmqJobQueue, decodeBullmqName, encodeBullmqName } from './bullmq-job-queue.ts'
 import type { JobEvent, JobQueue } from './job-queue.ts'
 import { jobQueueCompliance } from './job-queue-compliance.ts'
@@ -18,36 +18,8 @@ const skip = redis.ok
   ? undefined
   : `no Redis answers (${redis.reason}); set REDIS_URL to run the bullmq tests`
 
-/** Runs `fn` with a Redis client (of a bullmq Queue that writes no keys of its own). */
-async function withRedis<T>(fn: (client: Awaited<Queue['client']>) => Promise<T>): Promise<T> {
-  const q = new Queue('mero-test-helper', { connection: { url }, skipMetasUpdate: true })
-  try {
-    return await fn(await q.client)
-  } finally {
-    await q.close()
-  }
-}
-
-/** Every key under `prefix` (bullmq keys are `<prefix>:<queue>:…`). */
-function keysUnder(prefix: string): Promise<string[]> {
-  return withRedis(async (client) => {
-    const keys: string[] = []
-    let cursor = '0'
-    do {
-      const [next, batch] = await client.scan(cursor, { MATCH: `${prefix}:*`, COUNT: 1000 })
-      cursor = next
-      keys.push(...batch)
-    } while (cursor !== '0')
-    return keys
-  })
-}
-
-async function deleteKeys(prefix: string): Promise<void> {
-  const keys = await keysUnder(prefix)
-  await withRedis(async (client) => {
-    for (let i = 0; i < keys.length; i += 500) await client.del(...keys.slice(i, i + 500))
-  })
-}
+const keysUnder = (prefix: string) => redisKeysUnder(url, prefix)
+const deleteKeys = (prefix: string) => deleteRedisKeys(url, prefix)
 
 /** A unique prefix per test, queues under it, and their cleanup (keys deleted). */
 function harness() {
