@@ -3,7 +3,7 @@
  * deployed and the node registered, the API on 127.0.0.1, and a summary in `<data>/dev.json`.
  * Everything lives in the data folder and survives restarts (anvil's state included).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { JsonRpcProvider } from 'ethers'
 import { startAnvil } from '../../devnets/ethereum/anvil.ts'
@@ -38,6 +38,37 @@ const ANVIL_DEV_ACCOUNT = {
   privateKey: '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
 }
 
+/**
+ * A `merod dev` killed with -9 leaves its anvil running (and dumping state into the same file). The
+ * pid file names the anvil this data folder started; stop it — only if it still is that anvil — before
+ * starting a new one, so two chains never write one state file.
+ */
+async function stopStaleAnvil(pidFile: string, stateFile: string): Promise<void> {
+  let pid: number
+  try {
+    pid = Number((await readFile(pidFile, 'utf8')).trim())
+  } catch {
+    return
+  }
+  let cmdline = ''
+  try {
+    cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ')
+  } catch {
+    return // not running (or no /proc): nothing to stop
+  }
+  if (!Number.isInteger(pid) || !cmdline.includes('anvil') || !cmdline.includes(stateFile)) return
+  process.kill(pid, 'SIGTERM')
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0)
+    } catch {
+      return
+    }
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  process.kill(pid, 'SIGKILL')
+}
+
 /** An external chain for `--eth-rpc`: same shape as a started anvil, nothing to stop. */
 async function externalChain(rpcUrl: string) {
   const provider = new JsonRpcProvider(rpcUrl)
@@ -61,9 +92,13 @@ export async function runDev(
   const data = resolve(options.data)
   await mkdir(data, { recursive: true })
   const logger = createLogger({ level: options.logLevel ?? 'info', destination: join(data, 'merod.log') })
+  const stateFile = join(data, 'anvil-state.json')
+  const pidFile = join(data, 'anvil.pid')
+  if (!options.ethRpc) await stopStaleAnvil(pidFile, stateFile)
   const anvil = options.ethRpc
     ? await externalChain(options.ethRpc)
-    : await startAnvil({ port: 0, stateFile: join(data, 'anvil-state.json'), chainId: 31337 })
+    : await startAnvil({ port: 0, stateFile, chainId: 31337 })
+  if ('pid' in anvil) await writeFile(pidFile, `${anvil.pid}\n`)
   try {
     const chainId = `eip155:${anvil.chainId}`
     // Dev uses anvil's first well-known account as contract owner and as the node's submitter.
@@ -147,6 +182,7 @@ export async function runDev(
       await node.close()
       await adapter.close()
       await anvil.stop()
+      await rm(pidFile, { force: true })
       logger.flush()
     }
     return { summary, stop }
