@@ -1,59 +1,22 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { Proof } from '../src/proof/proof-types.ts'
 import { verifyProof } from '../src/proof/verify-proof.ts'
+import { waitFor } from './helpers/child-process.ts'
+import { contextProof, createContext, setValue } from './helpers/inject-requests.ts'
 import { startMemoryNode } from './helpers/memory-node.ts'
-
-const waitFor = async <T>(f: () => Promise<T | undefined>, ms = 10_000): Promise<T> => {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await f()
-    if (v !== undefined) return v
-    if (Date.now() > end) throw new Error('timed out')
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 test('write → attest → checkpoint → anchor final → proof that verifies against the chain', async () => {
   const h = await startMemoryNode()
   try {
     const api = h.node.api
-    const created = await api.inject({
-      method: 'POST',
-      url: '/admin-api/contexts',
-      headers: h.auth,
-      payload: {},
-    })
-    assert.equal(created.statusCode, 200, created.body)
-    const { contextId, memberPublicKey } = created.json().data
-    for (let i = 0; i < 3; i++) {
-      const r = await api.inject({
-        method: 'POST',
-        url: '/jsonrpc',
-        headers: h.auth,
-        payload: {
-          jsonrpc: '2.0',
-          id: i,
-          method: 'execute',
-          params: {
-            contextId,
-            method: 'set',
-            argsJson: JSON.stringify({ key: `k${i}`, value: `v${i}` }),
-            executorPublicKey: memberPublicKey,
-          },
-        },
-      })
-      assert.equal(r.statusCode, 200)
-      assert.ok(r.json().result.deltaId, r.body)
-    }
+    const ctx = await createContext(api, h.auth)
+    for (let i = 0; i < 3; i++) await setValue(api, h.auth, ctx, `k${i}`, `v${i}`)
     const info = (
-      await api.inject({ method: 'GET', url: `/admin-api/contexts/${contextId}`, headers: h.auth })
+      await api.inject({ method: 'GET', url: `/admin-api/contexts/${ctx.contextId}`, headers: h.auth })
     ).json().data
-    const proof = await waitFor(async () => {
-      const r = await api.inject({ method: 'GET', url: `/v1/contexts/${contextId}/proof` })
-      if (r.statusCode !== 200) return undefined
-      const p = r.json() as Proof
-      return p.leaf.stateRoot === info.stateRoot && p.anchors[0]?.status === 'final' ? p : undefined
+    const proof = await waitFor('a final proof of the latest state', async () => {
+      const p = await contextProof(api, ctx)
+      return p && p.leaf.stateRoot === info.stateRoot && p.anchors[0]?.status === 'final' ? p : undefined
     })
     assert.deepEqual(proof.leaf.heads, info.heads)
     assert.equal(proof.anchors[0]!.chainId, h.chain.chainId)
@@ -84,7 +47,7 @@ test('write → attest → checkpoint → anchor final → proof that verifies a
     assert.equal(v.statusCode, 200)
     assert.equal(v.json().ok, true)
 
-    // the log's consistency and checkpoint routes work on real data
+    // the log's checkpoint and anchor routes work on real data
     const latest = (await api.inject({ method: 'GET', url: '/v1/checkpoints/latest' })).json()
     assert.ok(latest.treeSize >= proof.checkpoint.treeSize)
     const anchors = (
@@ -99,33 +62,14 @@ test('write → attest → checkpoint → anchor final → proof that verifies a
 test('state and log survive a restart; the node re-attests what changed', async () => {
   const h = await startMemoryNode()
   try {
-    const api = () => h.node.api
-    const { contextId, memberPublicKey } = (
-      await api().inject({ method: 'POST', url: '/admin-api/contexts', headers: h.auth, payload: {} })
-    ).json().data
-    const set = (k: string) =>
-      api().inject({
-        method: 'POST',
-        url: '/jsonrpc',
-        headers: h.auth,
-        payload: {
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'execute',
-          params: {
-            contextId,
-            method: 'set',
-            argsJson: JSON.stringify({ key: k, value: k }),
-            executorPublicKey: memberPublicKey,
-          },
-        },
-      })
-    await set('a')
+    const ctx = await createContext(h.node.api, h.auth)
+    await setValue(h.node.api, h.auth, ctx, 'a', 'a')
     await h.node.flush()
     const size1 = h.node.log.size
-    await set('b')
+    await setValue(h.node.api, h.auth, ctx, 'b', 'b')
     await h.restart()
-    const entries = await api().inject({
+    const api = h.node.api
+    const entries = await api.inject({
       method: 'POST',
       url: '/jsonrpc',
       headers: h.auth,
@@ -133,7 +77,12 @@ test('state and log survive a restart; the node re-attests what changed', async 
         jsonrpc: '2.0',
         id: 2,
         method: 'execute',
-        params: { contextId, method: 'entries', argsJson: '{}', executorPublicKey: memberPublicKey },
+        params: {
+          contextId: ctx.contextId,
+          method: 'entries',
+          argsJson: '{}',
+          executorPublicKey: ctx.memberPublicKey,
+        },
       },
     })
     assert.deepEqual(
@@ -145,11 +94,11 @@ test('state and log survive a restart; the node re-attests what changed', async 
     )
     await h.node.flush()
     assert.ok(h.node.log.size > size1, 'the write made before the restart is attested after it')
-    const proof = (await api().inject({ method: 'GET', url: `/v1/contexts/${contextId}/proof` })).json()
+    const proof = await contextProof(api, ctx)
     const info = (
-      await api().inject({ method: 'GET', url: `/admin-api/contexts/${contextId}`, headers: h.auth })
+      await api.inject({ method: 'GET', url: `/admin-api/contexts/${ctx.contextId}`, headers: h.auth })
     ).json().data
-    assert.equal(proof.leaf.stateRoot, info.stateRoot)
+    assert.equal(proof?.leaf.stateRoot, info.stateRoot)
   } finally {
     await h.stop()
   }

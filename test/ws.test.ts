@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import WebSocket from 'ws'
+import { createContext, setValue } from './helpers/inject-requests.ts'
 import { startMemoryNode } from './helpers/memory-node.ts'
 
 test('/ws pushes a StateMutation for each write to a subscribed context, with the new root and heads', async (t) => {
@@ -8,12 +9,9 @@ test('/ws pushes a StateMutation for each write to a subscribed context, with th
   t.after(() => h.stop())
   await h.node.api.listen({ host: '127.0.0.1', port: 0 })
   const api = h.node.api
-  const { contextId, memberPublicKey } = (
-    await api.inject({ method: 'POST', url: '/admin-api/contexts', headers: h.auth, payload: {} })
-  ).json().data
-  const other = (
-    await api.inject({ method: 'POST', url: '/admin-api/contexts', headers: h.auth, payload: {} })
-  ).json().data
+  const ctx = await createContext(api, h.auth)
+  const other = await createContext(api, h.auth)
+  const { contextId } = ctx
 
   const ws = new WebSocket(`${h.node.url.replace('http', 'ws')}/ws`, { headers: h.auth })
   t.after(() => ws.close())
@@ -37,26 +35,8 @@ test('/ws pushes a StateMutation for each write to a subscribed context, with th
   }
   await until(() => messages.some((m) => m.id === 1))
 
-  const set = (ctx: { contextId: string; memberPublicKey: string }, key: string) =>
-    api.inject({
-      method: 'POST',
-      url: '/jsonrpc',
-      headers: h.auth,
-      payload: {
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'execute',
-        params: {
-          contextId: ctx.contextId,
-          method: 'set',
-          argsJson: JSON.stringify({ key, value: key }),
-          executorPublicKey: ctx.memberPublicKey,
-        },
-      },
-    })
-  await set(other, 'not-subscribed')
-  const r = await set({ contextId, memberPublicKey }, 'hello')
-  const deltaId = r.json().result.deltaId
+  await setValue(api, h.auth, other, 'not-subscribed', 'x')
+  const deltaId = await setValue(api, h.auth, ctx, 'hello', 'x')
   await until(() => messages.some((m) => m.result?.type === 'StateMutation'))
   const pushed = messages.filter((m) => m.result?.type === 'StateMutation')
   assert.equal(pushed.length, 1, 'only the subscribed context is pushed')
