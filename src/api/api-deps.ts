@@ -48,10 +48,9 @@ export interface VerificationReport {
 
 /** The proof, log and anchor reads of `/v1`, plus attestation ingest. */
 export interface ProofsApi {
-  proofForLeaf(leafHash: Uint8Array): Promise<Proof>
-  latestProofForContext(contextId: Uint8Array): Promise<Proof>
-  /** The same proofs as JSON text (the hot read path: finished proofs are served from memory). */
+  /** Proof v1 of a leaf as JSON text (the hot read path: finished proofs are served from memory). */
   proofJsonForLeaf(leafHash: Uint8Array): Promise<string>
+  /** Proof v1 of a context's latest heads attestation, as JSON text. */
   latestProofJsonForContext(contextId: Uint8Array): Promise<string>
   latestCheckpoint(): Promise<ProofCheckpoint>
   checkpoint(treeSize: number): Promise<ProofCheckpoint>
