@@ -8,6 +8,7 @@ import type { ContextView } from '../context/context-view.ts'
 import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Proof, ProofAnchor, ProofCheckpoint } from '../proof/proof-types.ts'
+import type { VerificationResult } from '../proof/verify-proof.ts'
 
 export type { Capability, ContextView }
 
@@ -40,11 +41,8 @@ export interface ContextsApi {
   onStateMutation(listener: (event: StateMutationEvent) => void): () => void
 }
 
-/** Result of a server-side proof verification (`POST /v1/verify`); the same shape `meroctl verify` prints. */
-export interface VerificationReport {
-  ok: boolean
-  checks: { name: string; ok: boolean; detail: string }[]
-}
+/** Result of a server-side proof verification (`POST /v1/verify`): the verifier's own result, as `meroctl verify --json` prints it. */
+export type VerificationReport = VerificationResult
 
 /** The proof, log and anchor reads of `/v1`, plus attestation ingest. */
 export interface ProofsApi {

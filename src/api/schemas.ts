@@ -79,7 +79,9 @@ export const ContextIdParams = T.Object({ contextId: b58Id('Context id') })
 /** The answer of `POST /v1/verify`. */
 export const VerificationReportJson = T.Object({
   ok: T.Boolean(),
-  checks: T.Array(T.Object({ name: T.String(), ok: T.Boolean(), detail: T.String() })),
+  checks: T.Array(
+    T.Object({ name: T.String(), ok: T.Boolean(), detail: T.String(), skipped: T.Optional(T.Boolean()) }),
+  ),
 })
 
 /** A tree size as a query or path parameter. */
