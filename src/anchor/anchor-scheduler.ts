@@ -59,7 +59,7 @@ export interface AnchorSchedulerOptions {
   reorgWindowMs?: number
   /** Reconciliation interval, ms (default 5 s; 0 disables the timer). */
   reconcileMs?: number
-  /** Attempts per anchor job before it is marked failed (default 60). */
+  /** Attempts per anchor job before it is marked failed (default 10 000: with the 30 s backoff cap a chain may be down for days; permanent rejections fail at once). */
   attempts?: number
   /** Backoff base between attempts, ms (default 500, exponential, capped by the queue). */
   backoffMs?: number
@@ -210,7 +210,7 @@ export class AnchorScheduler {
       id,
       name: 'anchor',
       data,
-      attempts: this.opts.attempts ?? 60,
+      attempts: this.opts.attempts ?? 10_000,
       backoffMs: this.opts.backoffMs ?? 500,
     })
   }
