@@ -4,7 +4,7 @@
  * the caller (the CLI builds them from configuration); nothing here imports an adapter.
  */
 
-import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
@@ -236,13 +236,6 @@ export class MeroNode {
     if (options.listen !== false) await api.listen({ host: config.api.host, port: config.api.port })
     logger.info({ url: node.url, origin, nodeKey: toBase58(nodeKey.publicKey) }, 'node started')
     return node
-  }
-
-  /** Whether `token` is the admin token (constant time). */
-  checkAdminToken(token: string): boolean {
-    const a = Buffer.from(token)
-    const b = Buffer.from(this.adminToken)
-    return a.length === b.length && timingSafeEqual(a, b)
   }
 
   /** Attests dirty contexts and cuts a checkpoint now (tests and tools; the timer does it every batch interval). */
