@@ -13,18 +13,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { type ContextLimits, ContextManager } from '../src/context/context-manager.ts'
+import { loadConfig } from '../src/core/config.ts'
 import { generateKeyPair } from '../src/core/ed25519.ts'
 import type { CrdtOpIntent } from '../src/crdt/crdt-op.ts'
 import { decodeDelta, signDelta } from '../src/dag/delta.ts'
 import { openStore, type Store } from '../src/store/store.ts'
 
-const LIMITS: ContextLimits = {
-  deltaBytes: 65_536,
-  opsPerDelta: 256,
-  pendingDeltas: 10_000,
-  keyBytes: 1024,
-  valueBytes: 32_768,
-}
+/** The node's default limits (the one defaults object in the config schema). */
+const LIMITS: ContextLimits = loadConfig({ dataDir: '.' }).limits
 const SEEDS = process.env.MERO_SEED ? [Number(process.env.MERO_SEED)] : [1, 2, 3, 20251123]
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 

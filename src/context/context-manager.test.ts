@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { loadConfig } from '../core/config.ts'
 import { generateKeyPair } from '../core/ed25519.ts'
 import { decodeCanonical, encodeCanonical } from '../dag/canonical-cbor.ts'
 import { type DeltaBody, decodeDelta, signDelta } from '../dag/delta.ts'
@@ -16,13 +17,8 @@ import {
 import { headsPayloadRoot, membersRoot } from './context-roots.ts'
 import { signMembershipOp } from './membership-op.ts'
 
-const LIMITS: ContextLimits = {
-  deltaBytes: 65_536,
-  opsPerDelta: 256,
-  pendingDeltas: 10_000,
-  keyBytes: 1024,
-  valueBytes: 32_768,
-}
+/** The node's default limits (the one defaults object in the config schema). */
+const LIMITS: ContextLimits = loadConfig({ dataDir: '.' }).limits
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
 interface Node {

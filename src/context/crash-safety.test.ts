@@ -11,16 +11,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { loadConfig } from '../core/config.ts'
 import { openStore } from '../store/store.ts'
 import { type ContextLimits, ContextManager } from './context-manager.ts'
 
-const LIMITS: ContextLimits = {
-  deltaBytes: 65_536,
-  opsPerDelta: 256,
-  pendingDeltas: 10_000,
-  keyBytes: 1024,
-  valueBytes: 32_768,
-}
+/** The node's default limits (the one defaults object in the config schema). */
+const LIMITS: ContextLimits = loadConfig({ dataDir: '.' }).limits
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
 async function child(dbPath: string): Promise<void> {

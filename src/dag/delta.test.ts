@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { loadConfig } from '../core/config.ts'
 import { generateKeyPair } from '../core/ed25519.ts'
 import { decodeCanonical, encodeCanonical } from './canonical-cbor.ts'
 import {
@@ -11,7 +12,7 @@ import {
   verifyDeltaSignature,
 } from './delta.ts'
 
-const limits = { deltaBytes: 65_536, opsPerDelta: 256, keyBytes: 1024, valueBytes: 32_768 }
+const limits = loadConfig({ dataDir: '.' }).limits
 const author = generateKeyPair()
 const id = (b: number) => new Uint8Array(32).fill(b)
 
