@@ -83,6 +83,8 @@ export class AnchorScheduler {
   private readonly anchoredSizes: number[] = []
   private readonly deferred = new Map<string, { timer: NodeJS.Timeout; cp: AnchorableCheckpoint }>()
   private readonly unsubscribe: (() => void)[] = []
+  /** Included/final anchors still inside the reorg window (reconcile checks these, never the whole store). */
+  private readonly recent = new Map<string, AnchorRecord>()
   private reconcileTimer: NodeJS.Timeout | undefined
   private writeChain: Promise<unknown> = Promise.resolve()
   private closed = false
@@ -105,6 +107,7 @@ export class AnchorScheduler {
     for await (const [, v] of s.records.iterator()) {
       const r = JSON.parse(dec.decode(v)) as AnchorRecord
       s.count(r.chainId, r.state, 1)
+      s.noteRecent(r)
       s.lastQueuedAt.set(r.chainId, Math.max(s.lastQueuedAt.get(r.chainId) ?? 0, r.queuedAt))
       if (r.state !== 'final' && r.state !== 'failed') await s.enqueueJob(r, true)
     }
@@ -245,6 +248,7 @@ export class AnchorScheduler {
       if (n === r) return
       n.updatedAt = Date.now()
       await this.records.put(recordKey(chainId, root), enc.encode(JSON.stringify(n)))
+      this.noteRecent(n)
       if (n.state !== r.state) {
         this.count(r.chainId, r.state, -1)
         this.count(n.chainId, n.state, 1)
@@ -262,9 +266,9 @@ export class AnchorScheduler {
     const window = this.opts.reorgWindowMs ?? 600_000
     let moved = 0
     const candidates: AnchorRecord[] = []
-    for await (const [, v] of this.records.iterator()) {
-      const r = JSON.parse(dec.decode(v)) as AnchorRecord
-      if ((r.state === 'final' || r.state === 'included') && now - r.updatedAt <= window) candidates.push(r)
+    for (const [key, r] of this.recent) {
+      if (now - r.updatedAt > window) this.recent.delete(key)
+      else candidates.push(r)
     }
     for (const r of candidates) {
       const adapter = readers.get(r.chainId)
@@ -296,6 +300,14 @@ export class AnchorScheduler {
       }
     }
     return moved
+  }
+
+  private noteRecent(r: AnchorRecord): void {
+    const key = recordKey(r.chainId, r.root)
+    const window = this.opts.reorgWindowMs ?? 600_000
+    if ((r.state === 'final' || r.state === 'included') && Date.now() - r.updatedAt <= window)
+      this.recent.set(key, r)
+    else this.recent.delete(key)
   }
 
   /** The record of `root` on `chainId`, if queued (a synchronous LevelDB read). */
