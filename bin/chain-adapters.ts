@@ -1,47 +1,63 @@
 /**
- * The CLI's adapter wiring: configuration names an adapter `kind` per chain; this maps kinds to
- * implementations under `adapters/`. The node itself never imports an adapter.
+ * The CLI's chain wiring: configuration names an adapter `kind` per chain; this maps kinds to the
+ * factories under `adapters/` and to the local devnets `merod dev` starts. Modules load lazily, so a
+ * node pays only for the chains it uses. The node itself never imports an adapter.
  */
 import { readFile } from 'node:fs/promises'
-import { createEthereumAdapter } from '../adapters/ethereum/ethereum-adapter.ts'
-import type { ChainAdapter } from '../src/chain/chain-adapter.ts'
+import type { StartDevChain } from '../devnets/dev-chain.ts'
+import type { AdapterFactory, ChainAdapter } from '../src/chain/chain-adapter.ts'
 import type { ChainConfig } from '../src/core/config.ts'
 import { InvalidConfig } from '../src/core/errors.ts'
+
+/** Adapter factories by kind. */
+const FACTORIES: Record<string, () => Promise<AdapterFactory>> = {
+  ethereum: async () => (await import('../adapters/ethereum/ethereum-adapter.ts')).ethereumAdapterFactory,
+}
+
+/** `merod dev`'s chains by kind, in the order they are listed and started by default. */
+export const DEV_CHAINS = {
+  ethereum: async () => (await import('../devnets/ethereum/dev-chain.ts')).startEthereumDevChain,
+} satisfies Record<string, () => Promise<StartDevChain>>
+
+/** A chain kind `merod dev` can start. */
+export type DevChainKind = keyof typeof DEV_CHAINS
+
+/** CAIP-2 namespace → adapter kind. */
+const KIND_OF_NAMESPACE: Record<string, string> = {
+  eip155: 'ethereum',
+}
 
 /** Builds the adapter of one configured chain; `readOnly` ignores the signer key (verifiers, readers). */
 export async function createChainAdapter(
   chain: ChainConfig,
   options: { readOnly?: boolean } = {},
 ): Promise<ChainAdapter> {
-  const privateKey =
+  const load = Object.hasOwn(FACTORIES, chain.kind) ? FACTORIES[chain.kind] : undefined
+  if (!load)
+    throw new InvalidConfig(`unknown chain kind '${chain.kind}' for ${chain.chainId}`, {
+      details: {
+        errors: [
+          {
+            path: '/chains',
+            message: `unknown kind ${chain.kind}; known: ${Object.keys(FACTORIES).join(', ')}`,
+          },
+        ],
+      },
+    })
+  const secret =
     !options.readOnly && chain.signerKeyFile
       ? (await readFile(chain.signerKeyFile, 'utf8')).trim()
       : undefined
-  switch (chain.kind) {
-    case 'ethereum':
-      return createEthereumAdapter({
-        rpcUrl: chain.rpcUrl,
-        chainId: chain.chainId,
-        contract: chain.contract,
-        privateKey,
-        confirmations: chain.confirmations,
-        pollMs: chain.pollMs,
-      })
-    default:
-      throw new InvalidConfig(`unknown chain kind '${chain.kind}' for ${chain.chainId}`, {
-        details: { errors: [{ path: '/chains', message: `unknown kind ${chain.kind}` }] },
-      })
-  }
+  return (await load())(chain, secret)
 }
 
 /** The adapter kind of a CAIP-2 chain id's namespace (`eip155` → `ethereum`). */
 export function kindOfChain(chainId: string): string {
-  const ns = chainId.split(':')[0]
-  const kinds: Record<string, string> = { eip155: 'ethereum' }
-  const k = kinds[ns ?? '']
-  if (!k)
+  const ns = chainId.split(':')[0] ?? ''
+  const kind = Object.hasOwn(KIND_OF_NAMESPACE, ns) ? KIND_OF_NAMESPACE[ns] : undefined
+  if (!kind)
     throw new InvalidConfig(`no adapter for chain namespace '${ns}'`, {
       details: { errors: [{ path: '/chains', message: `unsupported ${chainId}` }] },
     })
-  return k
+  return kind
 }

@@ -1,7 +1,7 @@
 /**
  * merod — the mero node daemon.
  *
- *   merod dev [--data DIR] [--port N]          one node + local anvil chain, ready to use
+ *   merod dev [--data DIR] [--port N]          one node + local devnets of five chains, ready to use
  *   merod run --config FILE                    a node from a JSON config file (see README)
  *   merod worker --config FILE [--chain ID…]   anchoring workers on bullmq (jobs.redisUrl required)
  */
@@ -13,6 +13,7 @@ import { createLogger } from '../src/core/logger.ts'
 import { MeroNode } from '../src/node/mero-node.ts'
 import { createChainAdapter } from './chain-adapters.ts'
 import { runDev } from './commands/dev.ts'
+import { parsePairs } from './commands/verify.ts'
 import { runWorker } from './commands/worker.ts'
 
 const int = (v: string) => {
@@ -52,13 +53,26 @@ const program = new Command('merod').description('mero node daemon').showHelpAft
 program
   .command('dev')
   .description(
-    'start one node with a local Ethereum chain (anvil), the anchor contract deployed and the node registered',
+    'start one node with local devnets (anvil for Ethereum; NEAR, ICP, Stellar, Starknet emulators), the anchor contracts deployed and the node registered',
   )
   .option('--data <dir>', 'data folder', '.mero/dev')
   .option('--port <n>', 'API port on 127.0.0.1', int, 2528)
   .option('--interval <ms>', 'checkpoint interval (batch.intervalMs)', int, 1000)
   .option('--log-level <level>', 'log level', 'info')
   .option('--host <addr>', 'API bind address', '127.0.0.1')
+  .option(
+    '--chains <kinds>',
+    'comma-separated chains to start and anchor on (default: all: ethereum,near,icp,stellar,starknet)',
+    (v: string) =>
+      v
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+  )
+  .option(
+    '--rpc <kind=url...>',
+    'attach to this RPC for a chain kind instead of starting its local devnet (e.g. near=http://127.0.0.1:3030)',
+  )
   .option(
     '--eth-rpc <url>',
     'use this Ethereum RPC instead of starting anvil (its anvil dev accounts are used)',
@@ -75,6 +89,8 @@ program
       logLevel: o.logLevel,
       host: o.host,
       ethRpc: o.ethRpc,
+      chains: o.chains,
+      rpc: Object.fromEntries(parsePairs(o.rpc, '--rpc')),
       workers: o.workers,
       redisUrl: process.env.REDIS_URL,
     })

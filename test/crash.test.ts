@@ -293,9 +293,9 @@ test('kill -9 of merod dev while writing, attesting and anchoring: nothing ackno
   }
 })
 
-/** The contract `merod dev` deployed (it writes `<data>/ethereum.json`). */
+/** The contract `merod dev` deployed (it writes `<data>/ethereum/ethereum.json`). */
 async function devContract(data: string): Promise<string> {
-  return JSON.parse(await readFile(join(data, 'ethereum.json'), 'utf8')).contract
+  return JSON.parse(await readFile(join(data, 'ethereum', 'ethereum.json'), 'utf8')).contract
 }
 
 test('a checkpoint cut just before a crash (no anchor record yet) is anchored after the restart, with no new write', async (t) => {

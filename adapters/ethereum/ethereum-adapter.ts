@@ -9,6 +9,7 @@
  */
 import { FetchRequest, getAddress, JsonRpcProvider, Network, type TransactionRequest, Wallet } from 'ethers'
 import type {
+  AdapterFactory,
   AnchorRequest,
   CallOptions,
   ChainAdapter,
@@ -341,3 +342,17 @@ function checkBytes32(b: Uint8Array, what: string): void {
 function bytes32(hex: string): Uint8Array {
   return new Uint8Array(Buffer.from(hex.slice(2), 'hex'))
 }
+
+/**
+ * Builds the Ethereum adapter from a config entry; `secret` is the submitting account's hex
+ * secp256k1 private key (`0x…`), `undefined` for a read-only adapter.
+ */
+export const ethereumAdapterFactory: AdapterFactory = async (chain, secret) =>
+  createEthereumAdapter({
+    rpcUrl: chain.rpcUrl,
+    chainId: chain.chainId,
+    contract: chain.contract,
+    ...(secret ? { privateKey: secret } : {}),
+    confirmations: chain.confirmations,
+    pollMs: chain.pollMs,
+  })

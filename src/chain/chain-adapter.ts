@@ -6,6 +6,8 @@
  * Every adapter runs the compliance suite in `chain-compliance.ts`.
  */
 
+import type { ChainConfig } from '../core/config.ts'
+
 /** CAIP-2 chain id, e.g. `eip155:31337`, `near:localnet`. */
 export type ChainId = string
 
@@ -118,3 +120,11 @@ export interface ChainAdapter {
   /** Releases connections and timers. Idempotent. */
   close(): Promise<void>
 }
+
+/**
+ * Builds a chain's adapter from its config entry. `secret` is the trimmed content of the chain's
+ * `signerKeyFile` (format defined by the adapter: a hex key, `account:ed25519:…`, a PEM, a seed);
+ * `undefined` gives a read-only adapter. Every `adapters/<chain>` exports one; the CLI maps `kind`s
+ * to them.
+ */
+export type AdapterFactory = (chain: ChainConfig, secret: string | undefined) => Promise<ChainAdapter>
