@@ -82,7 +82,8 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
       const line = `leaf #${p.leafIndex} in checkpoint ${p.checkpoint.treeSize}: ${status}`
       if (line !== last) out(`${t()}  ${line}\n`)
       last = line
-      if (current && p.anchors.length > 0 && p.anchors.every((a) => a.status === 'final')) {
+      const final = (chainId: string) => p.anchors.some((a) => a.chainId === chainId && a.status === 'final')
+      if (current && dev.chains.every((c) => final(c.chainId))) {
         proof = p
         break
       }
