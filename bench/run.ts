@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- names…]`: runs the benchmarks one after another (all by default, or those named:
- * ingest, append, proofs, latency, gas), each in a fresh child process (own heap and RSS, nothing left
+ * ingest, append, proofs, latency, gas, near, icp, stellar, starknet), each in a fresh child process (own heap and RSS, nothing left
  * behind by the one before), prints each table as it finishes and a summary table at the end, and
  * writes every figure, note and detail to `bench/results/latest.json`.
  */
@@ -14,6 +14,7 @@ import { chainCostBench } from './chain-cost-bench.ts'
 import { ingestBench } from './ingest-bench.ts'
 import { merkleAppendBench } from './merkle-append-bench.ts'
 import { proofHttpBench } from './proof-http-bench.ts'
+import { starknetBench } from './starknet-bench.ts'
 import { type BenchResult, type Figure, figureTable } from './table.ts'
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
@@ -22,6 +23,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   proofs: proofHttpBench,
   latency: anchorLatencyBench,
   gas: chainCostBench,
+  starknet: starknetBench,
 }
 const self = fileURLToPath(import.meta.url)
 

@@ -12,11 +12,13 @@ import { InvalidConfig } from '../src/core/errors.ts'
 /** Adapter factories by kind. */
 const FACTORIES: Record<string, () => Promise<AdapterFactory>> = {
   ethereum: async () => (await import('../adapters/ethereum/ethereum-adapter.ts')).ethereumAdapterFactory,
+  starknet: async () => (await import('../adapters/starknet/starknet-adapter.ts')).starknetAdapterFactory,
 }
 
 /** `merod dev`'s chains by kind, in the order they are listed and started by default. */
 export const DEV_CHAINS = {
   ethereum: async () => (await import('../devnets/ethereum/dev-chain.ts')).startEthereumDevChain,
+  starknet: async () => (await import('../devnets/starknet/dev-chain.ts')).startStarknetDevChain,
 } satisfies Record<string, () => Promise<StartDevChain>>
 
 /** A chain kind `merod dev` can start. */
@@ -25,6 +27,7 @@ export type DevChainKind = keyof typeof DEV_CHAINS
 /** CAIP-2 namespace → adapter kind. */
 const KIND_OF_NAMESPACE: Record<string, string> = {
   eip155: 'ethereum',
+  starknet: 'starknet',
 }
 
 /** Builds the adapter of one configured chain; `readOnly` ignores the signer key (verifiers, readers). */

@@ -1,0 +1,100 @@
+/**
+ * The adapter's reads: guarded RPC calls (errors wrapped, abortable), the chain id check, `anchor_of`,
+ * and waiting for a transaction to be ACCEPTED_ON_L2 (reverts surfaced with the contract's reason).
+ */
+import type { RpcProvider } from 'starknet'
+import {
+  bigintToBytes32,
+  bytesToBigint,
+  decodeAnchorOf,
+  u256ToFelts,
+} from '../../contracts/starknet/anchor-calldata.ts'
+import type { OnChainAnchor } from '../../src/chain/chain-adapter.ts'
+import { ChainRejected, isMeroError, NotRegisteredSubmitter } from '../../src/core/errors.ts'
+import { raceSignal } from '../ethereum/race-signal.ts'
+import { panicIn, wrapStarknetError } from './starknet-errors.ts'
+
+/** What the reader needs. */
+export interface StarknetReaderOptions {
+  readonly provider: RpcProvider
+  /** Anchor contract address. */
+  readonly contract: string
+  /** CAIP-2 id, for messages. */
+  readonly chainId: string
+  /** The chain id felt the RPC must serve. */
+  readonly chainFelt: string
+  /** Receipt polling interval, ms. */
+  readonly pollMs: number
+}
+
+/** Creates the reader (see the module comment). */
+export function createStarknetReader({
+  provider,
+  contract,
+  chainId,
+  chainFelt,
+  pollMs,
+}: StarknetReaderOptions) {
+  let chainChecked = false
+  const rpc = async <T>(what: string, signal: AbortSignal | undefined, f: () => Promise<T>): Promise<T> => {
+    if (signal?.aborted) throw wrapStarknetError(what, new Error('aborted'), signal)
+    try {
+      return await raceSignal(f(), signal)
+    } catch (e) {
+      throw wrapStarknetError(what, e, signal)
+    }
+  }
+  const checkChain = async (signal?: AbortSignal) => {
+    if (chainChecked) return
+    const id = await rpc('chainId', signal, () => provider.getChainId())
+    if (BigInt(id) !== BigInt(chainFelt))
+      throw new ChainRejected(`the RPC serves chain ${id}, not ${chainId}`, {
+        details: { reason: 'WrongChain', expected: chainFelt, actual: id },
+      })
+    chainChecked = true
+  }
+  const call = (what: string, entrypoint: string, calldata: bigint[], signal?: AbortSignal) =>
+    rpc(what, signal, () =>
+      provider.callContract({
+        contractAddress: contract,
+        entrypoint,
+        calldata: calldata.map((c) => c.toString()),
+      }),
+    )
+
+  const readAnchor = async (root: Uint8Array, signal?: AbortSignal): Promise<OnChainAnchor | null> => {
+    const r = decodeAnchorOf(await call('anchor_of', 'anchor_of', u256ToFelts(bytesToBigint(root)), signal))
+    if (r.treeSize === 0n) return null
+    return {
+      logId: bigintToBytes32(r.logId),
+      treeSize: Number(r.treeSize),
+      height: Number(r.height),
+      timestamp: Number(r.timestamp) * 1000,
+      submitter: `0x${r.submitter.toString(16).padStart(64, '0')}`,
+    }
+  }
+
+  const waitForReceipt = async (what: string, tx: string, signal?: AbortSignal) => {
+    for (;;) {
+      const st = await rpc(what, signal, () => provider.getTransactionStatus(tx)).catch((e) => {
+        if (isMeroError(e) && e.details.code === 29) return undefined // not visible yet
+        throw e
+      })
+      if (st?.execution_status === 'REVERTED') {
+        const reason = String(st.failure_reason ?? 'reverted')
+        const panic = panicIn(reason)
+        if (panic === 'NOT_SUBMITTER')
+          throw new NotRegisteredSubmitter(`${what}: the account is not a registered submitter`, {
+            details: { tx, reason: panic },
+          })
+        throw new ChainRejected(`${what}: transaction reverted`, {
+          details: { tx, reason: panic ?? reason.slice(0, 300) },
+        })
+      }
+      if (st?.finality_status === 'ACCEPTED_ON_L2' || st?.finality_status === 'ACCEPTED_ON_L1') return
+      await new Promise((r) => setTimeout(r, pollMs))
+    }
+  }
+
+  return { rpc, checkChain, call, readAnchor, waitForReceipt }
+}
