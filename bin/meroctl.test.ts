@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { startAnvil } from '../devnets/ethereum/anvil.ts'
+import { DEV_CHAINS } from './chain-adapters.ts'
 import { freePort, spawnNode } from '../test/helpers/child-process.ts'
 import { startMerodDev } from '../test/helpers/merod-dev.ts'
 
@@ -14,7 +15,7 @@ async function meroctl(args: string[]): Promise<{ code: number | null; out: stri
   return { code: exit.code, out: child.output() }
 }
 
-test('meroctl demo and meroctl verify against a real merod dev and anvil', async (t) => {
+test('meroctl demo and meroctl verify against a real merod dev with every chain (anvil + the devnets)', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'mero-ctl-'))
   const anvil = await startAnvil({ port: 0 })
   t.after(async () => {
@@ -22,7 +23,13 @@ test('meroctl demo and meroctl verify against a real merod dev and anvil', async
     await rm(dir, { recursive: true, force: true })
   })
   const data = join(dir, 'dev')
-  const merod = await startMerodDev({ data, port: await freePort(), ethRpc: anvil.rpcUrl, intervalMs: 200 })
+  const merod = await startMerodDev({
+    data,
+    port: await freePort(),
+    ethRpc: anvil.rpcUrl,
+    intervalMs: 200,
+    chains: Object.keys(DEV_CHAINS),
+  })
   t.after(() => merod.process.stop())
 
   const proofFile = join(dir, 'proof.json')
@@ -33,6 +40,15 @@ test('meroctl demo and meroctl verify against a real merod dev and anvil', async
   assert.match(demo.out, /Proof verified/)
 
   const dev = JSON.parse(await readFile(join(data, 'dev.json'), 'utf8'))
+  // the demo waited for a final anchor on every chain and verified each against its own RPC
+  assert.deepEqual(
+    dev.chains.map((c: { kind: string }) => c.kind),
+    Object.keys(DEV_CHAINS),
+  )
+  for (const c of dev.chains as { chainId: string }[]) {
+    assert.match(demo.out, new RegExp(`✓ anchor\\.${c.chainId}`), demo.out)
+    assert.match(demo.out, new RegExp(`✓ signer\\.registered\\.${c.chainId}`), demo.out)
+  }
   const contract = dev.chains[0].contract as string
   const rpc = ['--rpc', `eip155:31337=${anvil.rpcUrl}`]
   const pin = ['--contract', `eip155:31337=${contract}`]

@@ -23,6 +23,8 @@ export interface MerodDevOptions {
   port: number
   /** Chain RPC (`--eth-rpc`). */
   ethRpc: string
+  /** Chain kinds to start (`--chains`, default `['ethereum']`); Ethereum always uses `ethRpc`. */
+  chains?: readonly string[]
   /** Checkpoint interval, ms (default 200). */
   intervalMs?: number
   /** Extra CLI flags (e.g. `--no-workers`). */
@@ -48,6 +50,8 @@ export async function startMerodDev(o: MerodDevOptions): Promise<MerodDev> {
     String(o.intervalMs ?? 200),
     '--eth-rpc',
     o.ethRpc,
+    '--chains',
+    (o.chains ?? ['ethereum']).join(','),
     '--log-level',
     'warn',
     ...(o.extraArgs ?? []),
