@@ -15,6 +15,7 @@ import { ingestBench } from './ingest-bench.ts'
 import { merkleAppendBench } from './merkle-append-bench.ts'
 import { proofHttpBench } from './proof-http-bench.ts'
 import { starknetBench } from './starknet-bench.ts'
+import { stellarBench } from './stellar-bench.ts'
 import { type BenchResult, type Figure, figureTable } from './table.ts'
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
@@ -23,6 +24,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   proofs: proofHttpBench,
   latency: anchorLatencyBench,
   gas: chainCostBench,
+  stellar: stellarBench,
   starknet: starknetBench,
 }
 const self = fileURLToPath(import.meta.url)

@@ -13,12 +13,14 @@ import { InvalidConfig } from '../src/core/errors.ts'
 const FACTORIES: Record<string, () => Promise<AdapterFactory>> = {
   ethereum: async () => (await import('../adapters/ethereum/ethereum-adapter.ts')).ethereumAdapterFactory,
   starknet: async () => (await import('../adapters/starknet/starknet-adapter.ts')).starknetAdapterFactory,
+  stellar: async () => (await import('../adapters/stellar/stellar-adapter.ts')).stellarAdapterFactory,
 }
 
 /** `merod dev`'s chains by kind, in the order they are listed and started by default. */
 export const DEV_CHAINS = {
   ethereum: async () => (await import('../devnets/ethereum/dev-chain.ts')).startEthereumDevChain,
   starknet: async () => (await import('../devnets/starknet/dev-chain.ts')).startStarknetDevChain,
+  stellar: async () => (await import('../devnets/stellar/dev-chain.ts')).startStellarDevChain,
 } satisfies Record<string, () => Promise<StartDevChain>>
 
 /** A chain kind `merod dev` can start. */
@@ -28,6 +30,7 @@ export type DevChainKind = keyof typeof DEV_CHAINS
 const KIND_OF_NAMESPACE: Record<string, string> = {
   eip155: 'ethereum',
   starknet: 'starknet',
+  stellar: 'stellar',
 }
 
 /** Builds the adapter of one configured chain; `readOnly` ignores the signer key (verifiers, readers). */

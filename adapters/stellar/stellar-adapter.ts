@@ -1,0 +1,274 @@
+/**
+ * The Stellar chain adapter: `ChainAdapter` over classic Stellar operations through Horizon with
+ * `@stellar/stellar-sdk` (there is no contract; the format is in contracts/stellar/README.md). An
+ * anchor is a transaction from the anchoring account with `MEMO_HASH = root` and a `manageData`
+ * entry `mero:<logId prefix>` = tree size ‖ log id; the node registry is data entries on the
+ * registry account. A closed ledger is final (no reorgs), so `finalityConfirmations` is 1 by default.
+ *
+ * The submitting key signs for the anchoring (and, for registry writes, the registry) account: it is
+ * that account's master key or one of its signers. The adapter refuses to anchor unless the key is
+ * a registered submitter, but nothing on chain enforces that: any signer of the anchoring account can
+ * write anchors with other software. The operator controls who that is through the account's signers.
+ */
+import { Horizon, Keypair, Memo, Operation, StrKey } from '@stellar/stellar-sdk'
+import type {
+  AdapterFactory,
+  AnchorRequest,
+  CallOptions,
+  ChainAdapter,
+  ChainAnchorStatus,
+  OnChainAnchor,
+  SignInCheck,
+  SubmitAnchorResult,
+} from '../../src/chain/chain-adapter.ts'
+import { ChainRejected, InvalidInput, NotRegisteredSubmitter } from '../../src/core/errors.ts'
+import { anchorDataName, anchorDataValue, nodeDataName, parseContract } from './anchor-format.ts'
+import { createAnchorIndex, type IndexedAnchor } from './anchor-index.ts'
+import { guardHorizon, isNotFound, raceSignal } from './horizon-errors.ts'
+import { createNodeRegistry, type RegisterOptions } from './node-registry.ts'
+import { createSequenceSender } from './sequence-sender.ts'
+import { checkBytes32, failureReason, STELLAR_PASSPHRASES } from './stellar-network.ts'
+
+export { STELLAR_PASSPHRASES } from './stellar-network.ts'
+
+import { checkSigners, type SignerCheck, type ThresholdLevel, verifySignInWith } from './stellar-signers.ts'
+
+/** Options of {@link createStellarAdapter}. */
+export interface StellarAdapterOptions {
+  /** Horizon base URL. */
+  readonly rpcUrl: string
+  /** CAIP-2 id `stellar:<network>` (pubnet, testnet, futurenet, standalone, or any with `passphrase`). */
+  readonly chainId: string
+  /** `G…` (anchoring account = registry account) or `G…@G…` (anchoring@registry). */
+  readonly contract: string
+  /** The submitter's secret seed `S…` (StrKey ed25519 seed); omit for a read-only adapter. Never logged. */
+  readonly secret?: string
+  /** Network passphrase; default from the chain id. */
+  readonly passphrase?: string
+  /** Ledgers after which an anchor is `final` (default 1: the including ledger). */
+  readonly confirmations?: number
+  /** Time bound of submitted transactions, seconds from now (default 120). */
+  readonly validitySec?: number
+}
+
+/** Options of {@link StellarAdapter.registerNode}: `submitter` (default: this adapter's key). */
+export type StellarRegisterOptions = RegisterOptions
+
+/** The Stellar adapter: a `ChainAdapter` plus Stellar-specific reads. */
+export interface StellarAdapter extends ChainAdapter {
+  /** The submitting key's account id `G…`, `undefined` when read-only. */
+  readonly account: string | undefined
+  readonly anchorAccount: string
+  readonly registryAccount: string
+  readonly passphrase: string
+  registerNode(nodeKey: Uint8Array, metadata: string, options?: StellarRegisterOptions): Promise<void>
+  /** Whether `account` (default this adapter's key) is the submitter of a registered node. */
+  isSubmitter(account?: string, options?: CallOptions): Promise<boolean>
+  /** SEP-10 signer / threshold check through Horizon `GET /accounts/:id`. */
+  checkSigners(
+    accountId: string,
+    signerPublicKeys: readonly string[],
+    threshold: ThresholdLevel,
+    options?: CallOptions,
+  ): Promise<SignerCheck>
+  verifySignIn(check: SignInCheck, options?: CallOptions): Promise<boolean>
+}
+
+/**
+ * Creates the Stellar adapter. Makes no network call (a chain that is down surfaces as
+ * `ChainUnavailable` on use).
+ *
+ * @example
+ * const a = await createStellarAdapter({ rpcUrl, chainId: 'stellar:standalone', contract: 'GA…', secret: 'SB…' })
+ * const r = await a.submitAnchor({ logId, treeSize: 10, root })
+ */
+export async function createStellarAdapter(options: StellarAdapterOptions): Promise<StellarAdapter> {
+  const m = /^stellar:([-_a-zA-Z0-9]{1,32})$/.exec(options.chainId)
+  if (!m) throw new InvalidInput(`chainId must be stellar:<network>, got ${options.chainId}`)
+  const passphrase = options.passphrase ?? STELLAR_PASSPHRASES[m[1]!]
+  if (!passphrase) throw new InvalidInput(`no known passphrase for ${options.chainId}; pass one`)
+  const { anchor, registry } = parseContract(options.contract)
+  const finality = options.confirmations ?? 1
+  if (!Number.isInteger(finality) || finality < 1)
+    throw new InvalidInput('confirmations must be an integer >= 1')
+  let keypair: Keypair | undefined
+  if (options.secret !== undefined) {
+    if (!StrKey.isValidEd25519SecretSeed(options.secret))
+      throw new InvalidInput('the Stellar signer secret must be an S… secret seed') // never echo it
+    keypair = Keypair.fromSecret(options.secret)
+  }
+  const account = keypair?.publicKey()
+  const server = new Horizon.Server(options.rpcUrl, { allowHttp: true })
+  const sender = keypair
+    ? createSequenceSender({ server, keypair, passphrase, validitySec: options.validitySec ?? 120 })
+    : undefined
+  const inflight = new Map<string, Promise<SubmitAnchorResult>>()
+  let closed = false
+
+  const { dataOf, submitters, registerNode, revokeNode } = createNodeRegistry({
+    server,
+    registry,
+    sender: () => requireSender('node registry'),
+  })
+  const index = createAnchorIndex({
+    server,
+    passphrase,
+    account: anchor,
+    candidateSigners: async () => {
+      const regs = await submitters()
+      try {
+        const acc = await server.loadAccount(anchor)
+        return [...new Set([...acc.signers.map((s) => s.key), ...regs])]
+      } catch {
+        return regs
+      }
+    },
+  })
+  const find = (root: Uint8Array, signal?: AbortSignal): Promise<IndexedAnchor | null> =>
+    guardHorizon('anchorOf', signal, () => index.find(root))
+  const toAnchor = (a: IndexedAnchor): OnChainAnchor => ({
+    logId: a.logId,
+    treeSize: a.treeSize,
+    height: a.ledger,
+    timestamp: a.timestamp,
+    submitter: a.submitter,
+  })
+
+  const requireSender = (what: string) => {
+    if (!sender || !account)
+      throw new ChainRejected(`${what}: this adapter is read-only (no secret seed)`, {
+        details: { reason: 'ReadOnlyAdapter' },
+      })
+    if (closed) throw new ChainRejected(`${what}: adapter closed`, { details: { reason: 'Closed' } })
+    return { sender, account }
+  }
+
+  const submitAnchor = async (req: AnchorRequest, opts: CallOptions = {}): Promise<SubmitAnchorResult> => {
+    checkBytes32(req.logId, 'logId')
+    checkBytes32(req.root, 'root')
+    if (!Number.isSafeInteger(req.treeSize) || req.treeSize < 1)
+      throw new InvalidInput('treeSize must be a positive integer', { details: { treeSize: req.treeSize } })
+    const s = requireSender('anchor')
+    const key = Buffer.from(req.root).toString('hex')
+    let p = inflight.get(key)
+    if (!p) {
+      p = (async (): Promise<SubmitAnchorResult> => {
+        opts.signal?.throwIfAborted()
+        // Checks and send run as one job in the sender's queue: anchors land in call order.
+        return s.sender.exclusive(async (send) => {
+          const existing = await find(req.root, opts.signal)
+          if (existing) return { kind: 'already-anchored', anchor: toAnchor(existing) }
+          if (!(await submitters(opts.signal)).includes(s.account))
+            throw new NotRegisteredSubmitter(
+              `anchor: ${s.account} is not the submitter of a registered node`,
+              {
+                details: { reason: 'NotSubmitter', account: s.account, registry },
+              },
+            )
+          const sent = await send({
+            what: 'anchor',
+            source: anchor,
+            memo: Memo.hash(Buffer.from(req.root)),
+            operations: [
+              Operation.manageData({
+                name: anchorDataName(req.logId),
+                value: anchorDataValue(req.treeSize, req.logId),
+              }),
+            ],
+            ...(opts.signal ? { signal: opts.signal } : {}),
+          })
+          return { kind: 'submitted', tx: sent.hash }
+        })
+      })()
+      inflight.set(key, p)
+      const forget = () => inflight.delete(key)
+      p.then(forget, forget)
+    }
+    return raceSignal(p, opts.signal)
+  }
+
+  const anchorStatus = async (
+    root: Uint8Array,
+    tx: string | undefined,
+    opts: CallOptions = {},
+  ): Promise<ChainAnchorStatus> => {
+    checkBytes32(root, 'root')
+    const found = await find(root, opts.signal)
+    if (found) {
+      const info = await guardHorizon('root', opts.signal, () => server.root())
+      const latest = Number(info.history_latest_ledger)
+      const confirmations = Math.max(1, latest - found.ledger + 1)
+      return {
+        state: confirmations >= finality ? 'final' : 'included',
+        tx: found.tx,
+        height: found.ledger,
+        confirmations,
+        anchor: toAnchor(found),
+      }
+    }
+    if (tx && /^[0-9a-f]{64}$/i.test(tx)) {
+      try {
+        const rec = await guardHorizon('transaction', opts.signal, () =>
+          server.transactions().transaction(tx).call(),
+        )
+        if (!rec.successful) return { state: 'reverted', tx, reason: failureReason(rec.result_xdr) }
+      } catch (e) {
+        if (!isNotFound((e as { cause?: unknown }).cause)) throw e
+      }
+    }
+    return { state: 'missing' }
+  }
+
+  return {
+    chainId: options.chainId,
+    contract: options.contract,
+    capabilities: Object.freeze({
+      verifyInclusion: false,
+      finalityConfirmations: finality,
+      canSubmit: !!keypair,
+      signIn: true,
+    }),
+    account,
+    anchorAccount: anchor,
+    registryAccount: registry,
+    passphrase,
+    submitAnchor,
+    async anchorOf(root, opts = {}) {
+      checkBytes32(root, 'root')
+      const found = await find(root, opts.signal)
+      return found ? toAnchor(found) : null
+    },
+    anchorStatus,
+    registerNode,
+    revokeNode,
+    async isNode(nodeKey, opts = {}) {
+      checkBytes32(nodeKey, 'nodeKey')
+      return (await dataOf(registry, opts.signal)).has(nodeDataName(nodeKey))
+    },
+    async isSubmitter(who, opts = {}) {
+      const target = who ?? account
+      return target ? (await submitters(opts.signal)).includes(target) : false
+    },
+    checkSigners: (id, keys, threshold, opts) => checkSigners(server, id, keys, threshold, opts),
+    verifySignIn: (check, opts) => verifySignInWith(server, options.chainId, check, opts),
+    async close() {
+      if (closed) return
+      closed = true
+      await sender?.idle()
+    },
+  }
+}
+
+/**
+ * Builds the Stellar adapter from a config entry. `secret` is the trimmed content of `signerKeyFile`:
+ * the submitter's `S…` secret seed (a key that signs for the anchoring and registry accounts);
+ * `undefined` gives a read-only adapter.
+ */
+export const stellarAdapterFactory: AdapterFactory = (chain, secret) =>
+  createStellarAdapter({
+    rpcUrl: chain.rpcUrl,
+    chainId: chain.chainId,
+    contract: chain.contract,
+    confirmations: chain.confirmations,
+    ...(secret !== undefined ? { secret } : {}),
+  })

@@ -1,0 +1,199 @@
+/**
+ * The Stellar devnet's Horizon routes: what each `GET` / `POST` answers, with Horizon's resource and
+ * problem shapes (`horizon-resources.ts`) and its paging (`cursor`, `order`, `limit`,
+ * `include_failed`). Bad input gets a problem document, never an exception out of the server.
+ */
+import type { IncomingMessage } from 'node:http'
+import {
+  accountResource,
+  notFound,
+  type Problem,
+  pagingToken,
+  problem,
+  transactionFailed,
+  transactionResource,
+} from './horizon-resources.ts'
+import type { Rejection, TxRecord } from './stellar-ledger.ts'
+import type { AccountState } from './stellar-operations.ts'
+
+/** What the routes read from (and submit to) the running devnet. */
+export interface RouteContext {
+  /** Base URL of the server, e.g. `http://127.0.0.1:41234`. */
+  base(): string
+  readonly passphrase: string
+  ledger(): number
+  closedAt(): number
+  readonly accounts: ReadonlyMap<string, AccountState>
+  readonly byHash: ReadonlyMap<string, TxRecord>
+  readonly byAccount: ReadonlyMap<string, readonly TxRecord[]>
+  /** Checks and queues an envelope; resolves once its ledger closed. */
+  submit(envelope: string): Promise<{ ok: true; record: TxRecord } | Rejection>
+  /** Friendbot: funds an account from the root account. */
+  fund(account: string): Promise<void>
+  stopped(): boolean
+}
+
+/** Builds the request handler. */
+export function createHorizonRoutes(ctx: RouteContext): (req: IncomingMessage) => Promise<Problem> {
+  const { passphrase, accounts, byHash, byAccount, submit, fund } = ctx
+  const base = () => ctx.base()
+  const handle = async (req: IncomingMessage): Promise<Problem> => {
+    const url = new URL(req.url ?? '/', base())
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent)
+    const bad = (detail: string): Problem => problem(400, 'bad_request', 'Bad Request', detail)
+    if (req.method === 'POST' && parts[0] === 'transactions' && parts.length === 1) {
+      const body = await readBody(req)
+      const envelope = new URLSearchParams(body).get('tx') ?? ''
+      if (!envelope) return bad('tx is required')
+      if (ctx.stopped()) return problem(503, 'stale_history', 'Historical DB Is Too Stale', 'devnet stopping')
+      const r = await submit(envelope)
+      if (ctx.stopped() && !r.ok)
+        return problem(503, 'stale_history', 'Historical DB Is Too Stale', 'devnet stopping')
+      if (r.ok) return { status: 200, body: transactionResource(base(), r.record) }
+      if (r.malformed)
+        return problem(400, 'transaction_malformed', 'Transaction Malformed', r.malformed, {
+          envelope_xdr: envelope,
+        })
+      return transactionFailed(envelope, r.resultXdr, r.codes)
+    }
+    if (req.method !== 'GET')
+      return problem(405, 'method_not_allowed', 'Method Not Allowed', 'GET or POST /transactions')
+    if (parts.length === 0)
+      return {
+        status: 200,
+        body: {
+          _links: { account: { href: `${base()}/accounts/{account_id}`, templated: true } },
+          horizon_version: 'mero-stellar-devnet',
+          core_version: 'none (Horizon emulator)',
+          history_latest_ledger: ctx.ledger(),
+          history_latest_ledger_closed_at: new Date(ctx.closedAt()).toISOString(),
+          history_elder_ledger: 1,
+          core_latest_ledger: ctx.ledger(),
+          network_passphrase: passphrase,
+          current_protocol_version: 23,
+          supported_protocol_version: 23,
+          core_supported_protocol_version: 23,
+        },
+      }
+    if (parts[0] === 'fee_stats') {
+      const p = Object.fromEntries(
+        [
+          'max',
+          'min',
+          'mode',
+          'p10',
+          'p20',
+          'p30',
+          'p40',
+          'p50',
+          'p60',
+          'p70',
+          'p80',
+          'p90',
+          'p95',
+          'p99',
+        ].map((k) => [k, '100']),
+      )
+      return {
+        status: 200,
+        body: {
+          last_ledger: String(ctx.ledger()),
+          last_ledger_base_fee: '100',
+          ledger_capacity_usage: '0.00',
+          fee_charged: p,
+          max_fee: p,
+        },
+      }
+    }
+    if (parts[0] === 'friendbot') {
+      const addr = url.searchParams.get('addr') ?? ''
+      if (!/^G[A-Z2-7]{55}$/.test(addr)) return bad('addr must be a G… account id')
+      const before = byAccount.get(addr)?.length ?? 0
+      try {
+        await fund(addr)
+      } catch (e) {
+        const codes = (e as { codes?: { transaction: string } }).codes
+        return problem(
+          400,
+          'transaction_failed',
+          'Transaction Failed',
+          'friendbot could not fund the account',
+          { result_codes: codes },
+        )
+      }
+      const record = byAccount.get(addr)?.[before]
+      return { status: 200, body: record ? transactionResource(base(), record) : {} }
+    }
+    if (parts[0] === 'transactions' && parts.length === 2) {
+      const t = byHash.get(parts[1]!.toLowerCase())
+      return t ? { status: 200, body: transactionResource(base(), t) } : notFound()
+    }
+    if (parts[0] === 'accounts' && parts[1]) {
+      const a = accounts.get(parts[1])
+      if (!a) return notFound()
+      if (parts.length === 2) return { status: 200, body: accountResource(base(), a) }
+      if (parts[2] === 'data' && parts.length === 4) {
+        const v = a.data[parts[3]!]
+        return v === undefined
+          ? notFound()
+          : { status: 200, body: { value: Buffer.from(v, 'hex').toString('base64') } }
+      }
+      if (parts[2] === 'transactions' && parts.length === 3) return page(url, byAccount.get(a.id) ?? [])
+    }
+    return notFound()
+  }
+
+  const page = (url: URL, all: readonly TxRecord[]): Problem => {
+    const q = url.searchParams
+    const order = q.get('order') ?? 'asc'
+    const limit = q.get('limit') ? Number(q.get('limit')) : 10
+    const cursor = q.get('cursor') ?? ''
+    if (order !== 'asc' && order !== 'desc')
+      return problem(400, 'bad_request', 'Bad Request', 'order must be asc or desc', {
+        invalid_field: 'order',
+      })
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+      return problem(400, 'bad_request', 'Bad Request', 'limit must be 1–200', { invalid_field: 'limit' })
+    if (cursor && cursor !== 'now' && !/^\d{1,20}$/.test(cursor))
+      return problem(400, 'bad_request', 'Bad Request', 'invalid cursor', { invalid_field: 'cursor' })
+    const includeFailed = q.get('include_failed') === 'true'
+    const tok = (t: TxRecord) => BigInt(pagingToken(t.ledger, t.index))
+    let list = all.filter((t) => includeFailed || t.successful)
+    if (cursor === 'now') list = order === 'asc' ? [] : list
+    else if (cursor) {
+      const c = BigInt(cursor)
+      list = list.filter((t) => (order === 'asc' ? tok(t) > c : tok(t) < c))
+    }
+    if (order === 'desc') list = [...list].reverse()
+    const records = list.slice(0, limit).map((t) => transactionResource(base(), t))
+    const link = (c: string, o: string) => ({
+      href: `${base()}${url.pathname}?cursor=${c}&limit=${limit}&order=${o}${includeFailed ? '&include_failed=true' : ''}`,
+    })
+    const first = (records[0]?.paging_token as string) ?? cursor
+    const last = (records.at(-1)?.paging_token as string) ?? cursor
+    return {
+      status: 200,
+      body: {
+        _links: {
+          self: link(cursor, order),
+          next: link(last, order),
+          prev: link(first, order === 'asc' ? 'desc' : 'asc'),
+        },
+        _embedded: { records },
+      },
+    }
+  }
+
+  return handle
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const c of req) {
+    size += (c as Buffer).length
+    if (size > 1_000_000) throw new Error('body too large')
+    chunks.push(c as Buffer)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}

@@ -1,0 +1,280 @@
+/**
+ * A Horizon-compatible Stellar devnet on 127.0.0.1 for tests and `merod dev`: the unmodified
+ * `Horizon.Server(url, { allowHttp: true })` of `@stellar/stellar-sdk` talks to it. Submitted
+ * transactions are checked like stellar-core's `checkValid` (see `stellar-ledger.ts`), queued, and
+ * applied when the next ledger closes on a timer; `POST /transactions` answers once that ledger has
+ * closed, like Horizon's synchronous submit. State persists in `dataDir`. See README.md for exactly
+ * what is and is not modelled.
+ */
+import { createServer, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Account, Keypair, Operation, TransactionBuilder } from '@stellar/stellar-sdk'
+import { loadSnapshot, saveLedger } from './devnet-store.ts'
+import { problem } from './horizon-resources.ts'
+import { createHorizonRoutes } from './horizon-routes.ts'
+import {
+  applyTransaction,
+  type Checked,
+  checkTransaction,
+  type Rejection,
+  type TxRecord,
+} from './stellar-ledger.ts'
+import { type AccountState, newAccount, STROOPS } from './stellar-operations.ts'
+
+/** The standalone network's passphrase (stellar/quickstart `--local`). */
+export const STANDALONE_PASSPHRASE = 'Standalone Network ; February 2017'
+
+/** Options of {@link startStellarDevnet}. */
+export interface StellarDevnetOptions {
+  readonly host?: string
+  /** 0 (default) picks a free port. */
+  readonly port?: number
+  /** Folder for the ledger state; omit to keep it in memory only. */
+  readonly dataDir?: string
+  /** Ledger close interval, ms (default 1000). */
+  readonly blockMs?: number
+  /** Network passphrase (default the standalone network's). */
+  readonly passphrase?: string
+  /** XLM friendbot gives a new account (default 10 000). */
+  readonly friendbotXlm?: number
+}
+
+/** A running devnet. */
+export interface StellarDevnet {
+  /** Horizon base URL, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string
+  readonly passphrase: string
+  /** The network root account (`Keypair.master(passphrase)`), holder of all lumens. */
+  readonly root: Keypair
+  /** Latest closed ledger. */
+  ledger(): number
+  /** Every envelope accepted into a ledger, base64 XDR (for cross-checks in tests). */
+  acceptedEnvelopes(): readonly string[]
+  /** Funds `account` from the root account like friendbot; resolves once its ledger closed. */
+  fund(account: string, xlm?: number): Promise<void>
+  /** Stops the timer and the server, answers pending submissions with 503, persists. Idempotent. */
+  stop(): Promise<void>
+}
+
+interface Pending {
+  readonly checked: Checked
+  readonly done: (r: { ok: true; record: TxRecord } | Rejection) => void
+}
+
+/**
+ * Starts the devnet.
+ *
+ * @example
+ * const net = await startStellarDevnet({ dataDir: '/tmp/x', blockMs: 200 })
+ * const server = new Horizon.Server(net.url, { allowHttp: true })
+ * await net.fund(Keypair.random().publicKey())
+ */
+export async function startStellarDevnet(options: StellarDevnetOptions = {}): Promise<StellarDevnet> {
+  const passphrase = options.passphrase ?? STANDALONE_PASSPHRASE
+  const blockMs = options.blockMs ?? 1000
+  const root = Keypair.master(passphrase)
+  const saved = options.dataDir ? await loadSnapshot(options.dataDir) : undefined
+  if (saved && saved.passphrase !== passphrase)
+    throw new Error(`devnet state in ${options.dataDir} belongs to network '${saved.passphrase}'`)
+  const accounts = new Map<string, AccountState>()
+  let ledger = saved?.ledger ?? 1
+  let closedAt = saved?.closedAt ?? Date.now()
+  if (saved) for (const a of saved.accounts) accounts.set(a.id, a)
+  else
+    accounts.set(root.publicKey(), {
+      ...newAccount(root.publicKey(), 100_000_000_000n * STROOPS, 1, closedAt),
+      seq: 0n,
+    })
+  const txs: TxRecord[] = [...(saved?.txs ?? [])]
+  const byHash = new Map(txs.map((t) => [t.hash, t]))
+  const byAccount = new Map<string, TxRecord[]>()
+  const index = (t: TxRecord) => {
+    for (const p of t.participants) {
+      const list = byAccount.get(p) ?? []
+      list.push(t)
+      byAccount.set(p, list)
+    }
+  }
+  for (const t of txs) index(t)
+  const accepted: string[] = []
+  let queue: Pending[] = []
+  let saving: Promise<void> = Promise.resolve()
+  let stopped = false
+
+  const nextSeq = (id: string): bigint | undefined => {
+    const a = accounts.get(id)
+    if (!a) return undefined
+    const last = queue.findLast((p) => p.checked.tx.source_account === id)
+    return (last ? BigInt(last.checked.tx.seq_num) : a.seq) + 1n
+  }
+  const check = (envelope: string, queued: boolean) =>
+    checkTransaction(envelope, {
+      passphrase,
+      accounts,
+      closeTime: Math.floor(Date.now() / 1000),
+      nextSeq: queued ? nextSeq : (id) => (accounts.get(id)?.seq ?? -2n) + 1n,
+    })
+
+  const closeLedger = async () => {
+    const batch = queue
+    queue = []
+    ledger += 1
+    closedAt = Date.now()
+    const records: TxRecord[] = []
+    const answers: (() => void)[] = []
+    for (const p of batch) {
+      // Re-validate against the state the earlier transactions of this ledger left (core does too).
+      const again = check(p.checked.envelopeXdr, false)
+      if (!again.ok) {
+        answers.push(() => p.done(again))
+        continue
+      }
+      const applied = applyTransaction(again, accounts, ledger, closedAt)
+      const { tx } = again
+      const memo = memoFields(tx.memo)
+      const time = typeof tx.cond === 'object' && 'time' in tx.cond ? tx.cond.time : undefined
+      const record: TxRecord = {
+        hash: again.hash,
+        ledger,
+        index: records.length + 1,
+        closedAt,
+        source: tx.source_account,
+        seq: tx.seq_num,
+        fee: tx.fee,
+        feeCharged: Number(applied.feeCharged),
+        opCount: tx.operations.length,
+        envelopeXdr: again.envelopeXdr,
+        resultXdr: applied.resultXdr,
+        successful: applied.successful,
+        ...memo,
+        signatures: again.signatures.map((s) => Buffer.from(s.signature, 'hex').toString('base64')),
+        ...(time ? { validAfter: Number(time.min_time), validBefore: Number(time.max_time) } : {}),
+        participants: applied.participants,
+      }
+      records.push(record)
+      byHash.set(record.hash, record)
+      txs.push(record)
+      index(record)
+      accepted.push(again.envelopeXdr)
+      answers.push(() =>
+        applied.successful
+          ? p.done({ ok: true, record })
+          : p.done({ ok: false, resultXdr: applied.resultXdr, codes: applied.codes }),
+      )
+    }
+    if (options.dataDir && records.length) {
+      const dir = options.dataDir
+      const head = { passphrase, ledger, closedAt }
+      saving = saving.then(() => saveLedger(dir, head, accounts.values(), records)).catch(() => undefined)
+      await saving
+    }
+    for (const a of answers) a()
+  }
+
+  let closing: Promise<void> = Promise.resolve()
+  const timer = setInterval(() => {
+    closing = closing.then(closeLedger)
+  }, blockMs)
+
+  const submit = (envelope: string): Promise<{ ok: true; record: TxRecord } | Rejection> => {
+    const checked = check(envelope, true)
+    if (!checked.ok) return Promise.resolve(checked)
+    return new Promise((done) => queue.push({ checked, done }))
+  }
+
+  const fund = async (account: string, xlm = options.friendbotXlm ?? 10_000): Promise<void> => {
+    const seq = nextSeq(root.publicKey())! - 1n
+    const tx = new TransactionBuilder(new Account(root.publicKey(), seq.toString()), {
+      fee: '100',
+      networkPassphrase: passphrase,
+    })
+      .addOperation(Operation.createAccount({ destination: account, startingBalance: String(xlm) }))
+      .setTimeout(0)
+      .build()
+    tx.sign(root)
+    const r = await submit(tx.toEnvelope().toXDR('base64'))
+    if (!r.ok)
+      throw Object.assign(
+        new Error(`friendbot: ${r.codes.transaction} ${r.codes.operations?.join(',') ?? ''}`),
+        { codes: r.codes },
+      )
+  }
+
+  let base = ''
+  const server = createServer((req, res) => {
+    handle(req).then(
+      (p) => send(res, p.status, p.body),
+      (e) => {
+        const p =
+          e instanceof URIError
+            ? problem(400, 'bad_request', 'Bad Request', 'the URL does not decode')
+            : problem(500, 'server_error', 'Internal Server Error', String(e).slice(0, 200))
+        send(res, p.status, p.body)
+      },
+    )
+  })
+
+  const handle = createHorizonRoutes({
+    base: () => base,
+    passphrase,
+    ledger: () => ledger,
+    closedAt: () => closedAt,
+    accounts,
+    byHash,
+    byAccount,
+    submit,
+    fund,
+    stopped: () => stopped,
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
+  })
+  const addr = server.address() as AddressInfo
+  base = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`
+
+  return {
+    url: base,
+    passphrase,
+    root,
+    ledger: () => ledger,
+    acceptedEnvelopes: () => accepted,
+    fund,
+    async stop() {
+      if (stopped) return
+      stopped = true
+      clearInterval(timer)
+      await closing
+      for (const p of queue) p.done({ ok: false, resultXdr: '', codes: { transaction: 'tx_internal_error' } })
+      queue = []
+      if (options.dataDir) {
+        const dir = options.dataDir
+        saving = saving.then(() => saveLedger(dir, { passphrase, ledger, closedAt }, accounts.values(), []))
+        await saving
+      }
+      server.closeAllConnections()
+      await new Promise((r) => server.close(r))
+    },
+  }
+}
+
+function memoFields(memo: unknown): { memoType: string; memo?: string } {
+  if (memo === 'none' || typeof memo !== 'object' || memo === null) return { memoType: 'none' }
+  const [type, value] = Object.entries(memo)[0] as [string, string]
+  if (type === 'hash' || type === 'return')
+    return { memoType: type, memo: Buffer.from(value, 'hex').toString('base64') }
+  return { memoType: type, memo: String(value) }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return
+  const json = JSON.stringify(body)
+  res.writeHead(status, {
+    'content-type':
+      status >= 400 ? 'application/problem+json; charset=utf-8' : 'application/hal+json; charset=utf-8',
+    'content-length': Buffer.byteLength(json),
+    'access-control-allow-origin': '*',
+  })
+  res.end(json)
+}
