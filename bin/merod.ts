@@ -6,15 +6,22 @@
  *   merod worker --config FILE [--chain ID…]   anchoring workers on bullmq (jobs.redisUrl required)
  */
 import { readFile } from 'node:fs/promises'
-import { Command, InvalidArgumentError } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { loadConfig } from '../src/core/config.ts'
 import { isMeroError } from '../src/core/errors.ts'
 import { createLogger } from '../src/core/logger.ts'
 import { MeroNode } from '../src/node/mero-node.ts'
-import { createChainAdapter } from './chain-adapters.ts'
+import { createChainAdapter, DEV_CHAINS } from './chain-adapters.ts'
 import { runDev } from './commands/dev.ts'
 import { parsePairs } from './commands/verify.ts'
 import { runWorker } from './commands/worker.ts'
+
+/** `a, b,c` → `['a', 'b', 'c']`. */
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean)
 
 const int = (v: string) => {
   const n = Number(v)
@@ -60,18 +67,21 @@ program
   .option('--interval <ms>', 'checkpoint interval (batch.intervalMs)', int, 1000)
   .option('--log-level <level>', 'log level', 'info')
   .option('--host <addr>', 'API bind address', '127.0.0.1')
-  .option(
-    '--chains <kinds>',
-    'comma-separated chains to start and anchor on (default: all: ethereum,near,icp,stellar,starknet)',
-    (v: string) =>
-      v
-        .split(',')
-        .map((k) => k.trim())
-        .filter(Boolean),
+  .addOption(
+    new Option(
+      '--chains <kinds>',
+      `comma-separated chains to start and anchor on (default: all: ${Object.keys(DEV_CHAINS).join(',')})`,
+    )
+      .env('MERO_CHAINS')
+      .argParser(list),
   )
-  .option(
-    '--rpc <kind=url...>',
-    'attach to this RPC for a chain kind instead of starting its local devnet (e.g. near=http://127.0.0.1:3030)',
+  .addOption(
+    new Option(
+      '--rpc <kind=url,…>',
+      'attach to this RPC for a chain kind instead of starting its local devnet (repeatable or comma-separated, e.g. stellar=http://127.0.0.1:8000)',
+    )
+      .env('MERO_RPC')
+      .argParser((v: string, previous: string[] = []) => [...previous, ...list(v)]),
   )
   .option(
     '--eth-rpc <url>',
