@@ -13,6 +13,7 @@ import { anchorLatencyBench } from './anchor-latency-bench.ts'
 import { chainCostBench } from './chain-cost-bench.ts'
 import { ingestBench } from './ingest-bench.ts'
 import { merkleAppendBench } from './merkle-append-bench.ts'
+import { nearBench } from './near-bench.ts'
 import { proofHttpBench } from './proof-http-bench.ts'
 import { starknetBench } from './starknet-bench.ts'
 import { stellarBench } from './stellar-bench.ts'
@@ -24,6 +25,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   proofs: proofHttpBench,
   latency: anchorLatencyBench,
   gas: chainCostBench,
+  near: nearBench,
   stellar: stellarBench,
   starknet: starknetBench,
 }

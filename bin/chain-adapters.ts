@@ -12,6 +12,7 @@ import { InvalidConfig } from '../src/core/errors.ts'
 /** Adapter factories by kind. */
 const FACTORIES: Record<string, () => Promise<AdapterFactory>> = {
   ethereum: async () => (await import('../adapters/ethereum/ethereum-adapter.ts')).ethereumAdapterFactory,
+  near: async () => (await import('../adapters/near/near-adapter.ts')).nearAdapterFactory,
   starknet: async () => (await import('../adapters/starknet/starknet-adapter.ts')).starknetAdapterFactory,
   stellar: async () => (await import('../adapters/stellar/stellar-adapter.ts')).stellarAdapterFactory,
 }
@@ -19,6 +20,7 @@ const FACTORIES: Record<string, () => Promise<AdapterFactory>> = {
 /** `merod dev`'s chains by kind, in the order they are listed and started by default. */
 export const DEV_CHAINS = {
   ethereum: async () => (await import('../devnets/ethereum/dev-chain.ts')).startEthereumDevChain,
+  near: async () => (await import('../devnets/near/dev-chain.ts')).startNearDevChain,
   starknet: async () => (await import('../devnets/starknet/dev-chain.ts')).startStarknetDevChain,
   stellar: async () => (await import('../devnets/stellar/dev-chain.ts')).startStellarDevChain,
 } satisfies Record<string, () => Promise<StartDevChain>>
@@ -29,6 +31,7 @@ export type DevChainKind = keyof typeof DEV_CHAINS
 /** CAIP-2 namespace → adapter kind. */
 const KIND_OF_NAMESPACE: Record<string, string> = {
   eip155: 'ethereum',
+  near: 'near',
   starknet: 'starknet',
   stellar: 'stellar',
 }

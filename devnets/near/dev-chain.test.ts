@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { createNearAdapter } from '../../adapters/near/near-adapter.ts'
+import { random32 } from '../../src/chain/chain-compliance.ts'
+import { startNearDevChain } from './dev-chain.ts'
+import { NEAR_ROOT_KEY } from './dev-keys.ts'
+import { startNearDevnet } from './near-devnet.ts'
+
+describe('NEAR dev chain (merod dev plug-in)', { timeout: 60_000 }, () => {
+  const dirs: string[] = []
+  const tempDir = async () => {
+    const d = await mkdtemp(join(tmpdir(), 'near-dev-'))
+    dirs.push(d)
+    return d
+  }
+  after(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true })
+  })
+
+  it('start → stop → start on the same folder: same contract, node still registered, anchors kept', async () => {
+    const dir = await tempDir()
+    const nodeKey = random32()
+    const first = await startNearDevChain({ dataDir: dir, nodeKey })
+    const { config } = first
+    assert.equal(config.chainId, 'near:localnet')
+    assert.equal(config.kind, 'near')
+    assert.equal((await stat(config.signerKeyFile!)).mode & 0o777, 0o600)
+    const secret = (await readFile(config.signerKeyFile!, 'utf8')).trim()
+    const [accountId, ...key] = secret.split(':')
+    const adapter = await createNearAdapter({
+      ...config,
+      accountId: accountId!,
+      secretKey: key.join(':'),
+      pollMs: 20,
+    })
+    assert.equal(await adapter.isNode(nodeKey), true)
+    assert.equal(await adapter.isSubmitter(), true)
+    const root = random32()
+    const r = await adapter.submitAnchor({ logId: random32(), treeSize: 4, root })
+    assert.equal(r.kind, 'submitted')
+    for (let i = 0; i < 100 && (await adapter.anchorStatus(root, undefined)).state !== 'final'; i++)
+      await new Promise((res) => setTimeout(res, 50))
+    const nonce = await adapter.nonce()
+    await adapter.close()
+    await first.stop()
+
+    const second = await startNearDevChain({ dataDir: dir, nodeKey })
+    try {
+      assert.equal(second.config.contract, config.contract)
+      const again = await createNearAdapter({
+        ...second.config,
+        accountId: accountId!,
+        secretKey: key.join(':'),
+      })
+      assert.equal(await again.isNode(nodeKey), true)
+      assert.equal((await again.anchorOf(root))?.treeSize, 4)
+      // registering again sent nothing
+      assert.equal(await again.nonce(), nonce)
+      await again.close()
+    } finally {
+      await second.stop()
+    }
+  })
+
+  it('attaches to a running chain with root credentials from near-root.key (validator_key.json format)', async () => {
+    const dir = await tempDir()
+    const devnet = await startNearDevnet({ port: 0, blockMs: 50 })
+    try {
+      const dataDir = join(dir, 'near')
+      await mkdir(dataDir)
+      const validatorKey = {
+        account_id: 'test.near',
+        public_key: NEAR_ROOT_KEY.publicKey,
+        secret_key: NEAR_ROOT_KEY.secretKey,
+      }
+      await writeFile(join(dataDir, 'near-root.key'), JSON.stringify(validatorKey))
+      const nodeKey = random32()
+      const chain = await startNearDevChain({ dataDir, nodeKey, rpcUrl: devnet.url })
+      assert.equal(chain.config.rpcUrl, devnet.url)
+      const reader = await createNearAdapter({ ...chain.config })
+      assert.equal(await reader.isNode(nodeKey), true)
+      await chain.stop() // attached: leaves the chain running
+      assert.equal(await reader.isNode(nodeKey), true)
+      await reader.close()
+    } finally {
+      await devnet.stop()
+    }
+  })
+})
