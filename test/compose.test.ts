@@ -28,7 +28,7 @@ function composeConfig(cwd: string, file: string) {
   })
 }
 
-test('docker-compose.yml validates and wires node, worker, Redis and anvil on 127.0.0.1', { skip }, () => {
+test('docker-compose.yml validates and wires node, worker, Redis, anvil and the chain profiles on 127.0.0.1', { skip }, () => {
   const r = composeConfig(REPO_ROOT, 'docker-compose.yml')
   assert.equal(r.status, 0, `docker-compose config failed:\n${r.stderr}`)
   const out = r.stdout
@@ -41,6 +41,17 @@ test('docker-compose.yml validates and wires node, worker, Redis and anvil on 12
   // The worker reads the node's config from the shared data volume and the same Redis.
   assert.match(out, /- worker\n\s+- --config\n\s+- \/data\/config\.json/)
   assert.match(out, /REDIS_URL: redis:\/\/redis:6379/)
+  // Real networks of the other chains are opt-in profiles; merod is told about them through MERO_*.
+  for (const [service, profile] of [
+    ['near', 'near'],
+    ['stellar', 'stellar'],
+    ['starknet', 'starknet'],
+  ]) {
+    const block = out.match(new RegExp(`^  ${service}:\\n((?:    .*\\n|      .*\\n)*)`, 'm'))?.[1] ?? ''
+    assert.match(block, new RegExp(`profiles:\\n\\s+- ${profile}\\n`), `${service} is in profile ${profile}`)
+  }
+  assert.match(out, /MERO_CHAINS: ethereum\n/)
+  assert.match(out, /MERO_RPC: ethereum=http:\/\/anvil:8545\n/)
 })
 
 test('docker-compose config rejects a broken compose file (the check can fail)', { skip }, async (t) => {
