@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { anchorLatencyBench } from './anchor-latency-bench.ts'
 import { chainCostBench } from './chain-cost-bench.ts'
+import { icpBench } from './icp-bench.ts'
 import { ingestBench } from './ingest-bench.ts'
 import { merkleAppendBench } from './merkle-append-bench.ts'
 import { nearBench } from './near-bench.ts'
@@ -26,6 +27,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   latency: anchorLatencyBench,
   gas: chainCostBench,
   near: nearBench,
+  icp: icpBench,
   stellar: stellarBench,
   starknet: starknetBench,
 }

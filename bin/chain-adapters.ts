@@ -13,6 +13,7 @@ import { InvalidConfig } from '../src/core/errors.ts'
 const FACTORIES: Record<string, () => Promise<AdapterFactory>> = {
   ethereum: async () => (await import('../adapters/ethereum/ethereum-adapter.ts')).ethereumAdapterFactory,
   near: async () => (await import('../adapters/near/near-adapter.ts')).nearAdapterFactory,
+  icp: async () => (await import('../adapters/icp/icp-adapter.ts')).icpAdapterFactory,
   starknet: async () => (await import('../adapters/starknet/starknet-adapter.ts')).starknetAdapterFactory,
   stellar: async () => (await import('../adapters/stellar/stellar-adapter.ts')).stellarAdapterFactory,
 }
@@ -21,8 +22,9 @@ const FACTORIES: Record<string, () => Promise<AdapterFactory>> = {
 export const DEV_CHAINS = {
   ethereum: async () => (await import('../devnets/ethereum/dev-chain.ts')).startEthereumDevChain,
   near: async () => (await import('../devnets/near/dev-chain.ts')).startNearDevChain,
-  starknet: async () => (await import('../devnets/starknet/dev-chain.ts')).startStarknetDevChain,
+  icp: async () => (await import('../devnets/icp/dev-chain.ts')).startIcpDevChain,
   stellar: async () => (await import('../devnets/stellar/dev-chain.ts')).startStellarDevChain,
+  starknet: async () => (await import('../devnets/starknet/dev-chain.ts')).startStarknetDevChain,
 } satisfies Record<string, () => Promise<StartDevChain>>
 
 /** A chain kind `merod dev` can start. */
@@ -32,6 +34,7 @@ export type DevChainKind = keyof typeof DEV_CHAINS
 const KIND_OF_NAMESPACE: Record<string, string> = {
   eip155: 'ethereum',
   near: 'near',
+  icp: 'icp',
   starknet: 'starknet',
   stellar: 'stellar',
 }

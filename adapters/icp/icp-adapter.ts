@@ -1,0 +1,334 @@
+/**
+ * The ICP chain adapter: `ChainAdapter` over the `mero_anchor` Motoko canister with the unmodified
+ * `@dfinity/agent`. Anchors are update calls answered with a certified reply (a certified reply is
+ * final: `finalityConfirmations` 1, `confirmations` 1); the "transaction" is the call's request id
+ * (hex). Reads are queries; a read-only adapter (a verifier) reads through replicated, certified calls
+ * of the same query methods, so each answer is checked against the root key fetched from `rpcUrl`.
+ *
+ * No nonces to serialize on ICP: concurrent calls are independent; concurrent submissions of the
+ * same root share one call, and a root already on chain sends nothing.
+ *
+ * Sign-in (`verifySignIn`, DESIGN §8): a session key's signature plus the delegation chain from the
+ * account's root key (Ed25519 / ECDSA, or Internet Identity canister signatures checked against the
+ * root key of `rpcUrl`, or the pinned `rootKey`), see `icp-sign-in.ts`.
+ */
+import { Certificate, HttpAgent, type Identity, lookupResultToBuffer } from '@dfinity/agent'
+import { IDL } from '@dfinity/candid'
+import { Principal } from '@dfinity/principal'
+import type { AnchorService, CandidAnchor } from '../../contracts/icp/anchor-canister.ts'
+import type {
+  AdapterFactory,
+  AnchorRequest,
+  CallOptions,
+  ChainAdapter,
+  ChainAnchorStatus,
+  OnChainAnchor,
+  SubmitAnchorResult,
+} from '../../src/chain/chain-adapter.ts'
+import { Aborted, AlreadyAnchored, ChainRejected, InvalidInput } from '../../src/core/errors.ts'
+import { callCertified } from './certified-call.ts'
+import { guardIcp, IcReject } from './icp-errors.ts'
+import { parseIcpSecret } from './icp-secret.ts'
+import { verifyIcpSignIn } from './icp-sign-in.ts'
+
+export { parseIcpSecret } from './icp-secret.ts'
+
+/** Options of {@link createIcpAdapter}. */
+export interface IcpAdapterOptions {
+  /** The replica / boundary node URL (the agent's `host`). */
+  readonly rpcUrl: string
+  /** CAIP-2 id, `icp:<network>` (e.g. `icp:local`). */
+  readonly chainId: string
+  /** Canister id of the deployed anchor canister (textual principal). */
+  readonly contract: string
+  /** Signer secret ({@link parseIcpSecret}); omit for a read-only adapter. Never logged. */
+  readonly secret?: string
+  /** Must be 1 (a certified reply is final); accepted for the common config shape. */
+  readonly confirmations?: number
+  /** Per-request timeout (default 30 s). */
+  readonly requestTimeoutMs?: number
+  /** Pin the root key (DER) instead of fetching it from `rpcUrl` (mainnet-style verification). */
+  readonly rootKey?: Uint8Array
+  /** Read through certified (replicated) calls; default: true when read-only. */
+  readonly certifiedReads?: boolean
+}
+
+/** The ICP adapter: a `ChainAdapter` plus ICP-specific reads. */
+export interface IcpAdapter extends ChainAdapter {
+  /** Principal (text) of the signing identity; the anonymous principal when read-only. */
+  readonly principal: string
+  /** Registers `nodeKey` with `submitter` (default: this adapter's principal). */
+  registerNode(
+    nodeKey: Uint8Array,
+    metadata: string,
+    options?: CallOptions & { submitter?: string },
+  ): Promise<void>
+  /** Whether `principal` (default: this adapter's) is the submitter of an active node. */
+  isSubmitter(principal?: string, options?: CallOptions): Promise<boolean>
+  /** The HTTP agent (root key fetched on first use). */
+  readonly agent: HttpAgent
+}
+
+const blob = IDL.Vec(IDL.Nat8)
+const AnchorT = IDL.Record({
+  log_id: blob,
+  tree_size: IDL.Nat64,
+  height: IDL.Nat64,
+  timestamp: IDL.Nat64,
+  submitter: IDL.Principal,
+})
+const NodeT = IDL.Record({ submitter: IDL.Principal, metadata: IDL.Text, active: IDL.Bool })
+const MAX_U64 = 2n ** 64n - 1n
+
+/**
+ * Creates the ICP adapter. Nothing is contacted until the first call.
+ *
+ * @example
+ * const a = await createIcpAdapter({ rpcUrl: ic.url, chainId: 'icp:local', contract: canisterId, secret })
+ * await a.submitAnchor({ logId, treeSize: 3, root })
+ */
+export async function createIcpAdapter(options: IcpAdapterOptions): Promise<IcpAdapter> {
+  if (!/^icp:[-_a-zA-Z0-9]{1,32}$/.test(options.chainId))
+    throw new InvalidInput(`chainId must be icp:<network>, got ${options.chainId}`)
+  let canisterId: Principal
+  try {
+    canisterId = Principal.fromText(options.contract)
+  } catch {
+    throw new InvalidInput('contract is not a canister id', { details: { contract: options.contract } })
+  }
+  if ((options.confirmations ?? 1) !== 1)
+    throw new InvalidInput('ICP confirmations must be 1 (a certified reply is final)')
+  const identity: Identity | undefined =
+    options.secret !== undefined ? parseIcpSecret(options.secret) : undefined
+  const timeoutMs = options.requestTimeoutMs ?? 30_000
+  const agent = HttpAgent.createSync({
+    host: options.rpcUrl,
+    ...(identity ? { identity } : {}),
+    shouldFetchRootKey: !options.rootKey,
+    ...(options.rootKey ? { rootKey: options.rootKey } : {}),
+    verifyQuerySignatures: false,
+    retryTimes: 0,
+    fetch: ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+      fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as typeof fetch,
+  })
+  const principal = identity ? identity.getPrincipal() : Principal.anonymous()
+  const canSubmit = identity !== undefined
+  const certifiedReads = options.certifiedReads ?? !canSubmit
+  const inflight = new Map<string, Promise<SubmitAnchorResult>>()
+  let closed = false
+
+  /** A read: a query, or a certified replicated call of the same method. */
+  const read = async <T>(
+    method: keyof AnchorService,
+    types: IDL.Type[],
+    args: unknown[],
+    ret: IDL.Type,
+    signal?: AbortSignal,
+  ) =>
+    guardIcp(method, signal, async () => {
+      const arg = new Uint8Array(IDL.encode(types, args))
+      let reply: Uint8Array
+      if (certifiedReads) reply = (await callCertified(agent, canisterId, method, arg)).reply
+      else {
+        const r = await agent.query(canisterId, { methodName: method, arg })
+        if (r.status !== 'replied') throw new IcReject(r.reject_code, r.reject_message, r.error_code)
+        reply = r.reply.arg
+      }
+      return IDL.decode([ret], reply)[0] as T
+    })
+  const update = (what: string, method: string, types: IDL.Type[], args: unknown[], signal?: AbortSignal) => {
+    if (!canSubmit)
+      throw new ChainRejected(`${what}: this adapter is read-only (no signer secret)`, {
+        details: { reason: 'ReadOnlyAdapter' },
+      })
+    if (closed) throw new ChainRejected(`${what}: adapter closed`, { details: { reason: 'Closed' } })
+    return guardIcp(what, signal, () =>
+      callCertified(agent, canisterId, method, new Uint8Array(IDL.encode(types, args))),
+    )
+  }
+
+  const toAnchor = (a: CandidAnchor): OnChainAnchor => ({
+    logId: new Uint8Array(a.log_id),
+    treeSize: Number(a.tree_size),
+    height: Number(a.height),
+    timestamp: Number(a.timestamp / 1_000_000n),
+    submitter: a.submitter.toText(),
+  })
+  const anchorOf = async (root: Uint8Array, opts: CallOptions = {}) => {
+    check32(root, 'root')
+    const r = await read<[] | [CandidAnchor]>('anchor_of', [blob], [root], IDL.Opt(AnchorT), opts.signal)
+    return r[0] ? toAnchor(r[0]) : null
+  }
+  const isNode = async (nodeKey: Uint8Array, opts: CallOptions = {}) => {
+    check32(nodeKey, 'nodeKey')
+    return read<boolean>('is_node', [blob], [nodeKey], IDL.Bool, opts.signal)
+  }
+
+  /** The certified status of a request id this adapter sent (`undefined` when the replica forgot it). */
+  const requestStatus = async (tx: string, signal?: AbortSignal) =>
+    guardIcp('request_status', signal, async () => {
+      if (!/^[0-9a-f]{64}$/.test(tx)) return undefined
+      const id = new Uint8Array(Buffer.from(tx, 'hex'))
+      const path = [new TextEncoder().encode('request_status'), id]
+      const r = await agent.readState(canisterId, { paths: [path] })
+      const cert = await Certificate.create({
+        certificate: r.certificate,
+        rootKey: await rootKey(),
+        canisterId,
+        agent,
+      })
+      const status = lookupResultToBuffer(cert.lookup_path([...path, 'status']))
+      if (!status) return undefined
+      const msg = lookupResultToBuffer(cert.lookup_path([...path, 'reject_message']))
+      return { status: new TextDecoder().decode(status), reason: msg ? new TextDecoder().decode(msg) : '' }
+    })
+  const rootKey = async () => agent.rootKey ?? (await agent.fetchRootKey())
+
+  const submitAnchor = async (req: AnchorRequest, opts: CallOptions = {}): Promise<SubmitAnchorResult> => {
+    check32(req.logId, 'logId')
+    check32(req.root, 'root')
+    if (!Number.isSafeInteger(req.treeSize) || req.treeSize < 0 || BigInt(req.treeSize) > MAX_U64)
+      throw new InvalidInput('treeSize must be a non-negative integer', {
+        details: { treeSize: req.treeSize },
+      })
+    if (!canSubmit)
+      throw new ChainRejected('anchor: this adapter is read-only (no signer secret)', {
+        details: { reason: 'ReadOnlyAdapter' },
+      })
+    if (opts.signal?.aborted) throw new Aborted('anchor: aborted')
+    const key = Buffer.from(req.root).toString('hex')
+    let p = inflight.get(key)
+    if (!p) {
+      p = (async (): Promise<SubmitAnchorResult> => {
+        const existing = await anchorOf(req.root, opts)
+        if (existing) return { kind: 'already-anchored', anchor: existing }
+        try {
+          const r = await update(
+            'anchor',
+            'anchor',
+            [blob, IDL.Nat64, blob],
+            [req.logId, BigInt(req.treeSize), req.root],
+            opts.signal,
+          )
+          return { kind: 'submitted', tx: r.requestId }
+        } catch (e) {
+          if (e instanceof AlreadyAnchored) {
+            const anchor = await anchorOf(req.root, opts)
+            if (anchor) return { kind: 'already-anchored', anchor }
+          }
+          throw e
+        }
+      })()
+      inflight.set(key, p)
+      const forget = () => inflight.delete(key)
+      p.then(forget, forget)
+    }
+    return guardIcp('anchor', opts.signal, () => p)
+  }
+
+  const anchorStatus = async (
+    root: Uint8Array,
+    tx: string | undefined,
+    opts: CallOptions = {},
+  ): Promise<ChainAnchorStatus> => {
+    const anchor = await anchorOf(root, opts)
+    if (anchor) {
+      // A certified reply is final. The tx is reported when it is this adapter's own call.
+      const own = tx !== undefined && canSubmit && anchor.submitter === principal.toText()
+      return { state: 'final', ...(own ? { tx } : {}), height: anchor.height, confirmations: 1, anchor }
+    }
+    if (tx && canSubmit) {
+      const s = await requestStatus(tx, opts.signal)
+      if (s?.status === 'rejected') return { state: 'reverted', tx, reason: s.reason }
+      if (s && s.status !== 'replied' && s.status !== 'done') return { state: 'pending', tx }
+    }
+    return { state: 'missing' }
+  }
+
+  const registerNode = async (
+    nodeKey: Uint8Array,
+    metadata: string,
+    opts: CallOptions & { submitter?: string } = {},
+  ) => {
+    check32(nodeKey, 'nodeKey')
+    if (typeof metadata !== 'string') throw new InvalidInput('metadata must be a string')
+    let submitter: Principal
+    try {
+      submitter = opts.submitter ? Principal.fromText(opts.submitter) : principal
+    } catch {
+      throw new InvalidInput('submitter is not a principal', { details: { submitter: opts.submitter } })
+    }
+    const current = await read<[] | [{ submitter: Principal; metadata: string; active: boolean }]>(
+      'node_of',
+      [blob],
+      [nodeKey],
+      IDL.Opt(NodeT),
+      opts.signal,
+    )
+    const n = current[0]
+    if (n?.active && n.metadata === metadata && n.submitter.toText() === submitter.toText()) return
+    await update(
+      'registerNode',
+      'register_node',
+      [blob, IDL.Principal, IDL.Text],
+      [nodeKey, submitter, metadata],
+      opts.signal,
+    )
+  }
+
+  return {
+    chainId: options.chainId,
+    contract: canisterId.toText(),
+    capabilities: Object.freeze({
+      verifyInclusion: false,
+      finalityConfirmations: 1,
+      canSubmit,
+      signIn: true,
+    }),
+    principal: principal.toText(),
+    agent,
+    submitAnchor,
+    anchorOf,
+    anchorStatus,
+    registerNode,
+    async revokeNode(nodeKey, opts = {}) {
+      if (!canSubmit)
+        throw new ChainRejected('revokeNode: this adapter is read-only', {
+          details: { reason: 'ReadOnlyAdapter' },
+        })
+      if (!(await isNode(nodeKey, opts))) return
+      await update('revokeNode', 'revoke_node', [blob], [nodeKey], opts.signal)
+    },
+    isNode,
+    async isSubmitter(p, opts = {}) {
+      const who = p ? Principal.fromText(p) : principal
+      return read<boolean>('is_submitter', [IDL.Principal], [who], IDL.Bool, opts.signal)
+    },
+    async verifySignIn(check, opts = {}) {
+      const key = await guardIcp('rootKey', opts.signal, rootKey)
+      return verifyIcpSignIn(check, new Uint8Array(key))
+    },
+    async close() {
+      closed = true
+    },
+  }
+}
+
+function check32(b: Uint8Array, what: string): void {
+  if (!(b instanceof Uint8Array) || b.length !== 32)
+    throw new InvalidInput(`${what} must be 32 bytes`, { details: { what } })
+}
+
+/**
+ * Builds the ICP adapter from a config entry. `secret` is the signer's 32-byte Ed25519 seed in hex
+ * (64 characters) or base64 ({@link parseIcpSecret}); `undefined` gives a read-only adapter whose
+ * reads are certified against the root key fetched from `rpcUrl`.
+ */
+export const icpAdapterFactory: AdapterFactory = async (chain, secret) =>
+  createIcpAdapter({
+    rpcUrl: chain.rpcUrl,
+    chainId: chain.chainId,
+    contract: chain.contract,
+    ...(secret ? { secret } : {}),
+    confirmations: chain.confirmations,
+  })

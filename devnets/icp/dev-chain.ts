@@ -1,0 +1,92 @@
+/**
+ * ICP for `merod dev`: the mero ICP devnet (IC System API executor + IC HTTP interface) with its
+ * state in the chain's folder, the anchor canister deployed once and reused, the node key registered
+ * with the dev signer as its submitter — or, with `rpcUrl`, an existing replica (e.g. dfx / PocketIC
+ * from docker-compose), where the canister is deployed the same way through the management canister.
+ */
+import { randomBytes } from 'node:crypto'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Principal } from '@dfinity/principal'
+import { createIcpAdapter, parseIcpSecret } from '../../adapters/icp/icp-adapter.ts'
+import type { DevChain, StartDevChain } from '../dev-chain.ts'
+import { deployAnchorCanister, devnetAgent } from './deploy-anchor.ts'
+import { startIcpDevnet } from './icp-devnet.ts'
+
+/** The dev chain's CAIP-2 id. */
+export const ICP_DEV_CHAIN_ID = 'icp:local'
+
+async function readOrCreateSecret(file: string): Promise<string> {
+  try {
+    const s = (await readFile(file, 'utf8')).trim()
+    parseIcpSecret(s)
+    return s
+  } catch {
+    const s = randomBytes(32).toString('hex')
+    await writeFile(file, `${s}\n`, { mode: 0o600 })
+    return s
+  }
+}
+
+/** Whether `canisterId` exists on the replica and has a module installed (certified read_state). */
+async function installed(url: string, canisterId: string): Promise<boolean> {
+  try {
+    const agent = devnetAgent(url)
+    const id = Principal.fromText(canisterId)
+    const r = await agent.query(id, {
+      methodName: 'anchor_count',
+      arg: new Uint8Array([0x44, 0x49, 0x44, 0x4c, 0, 0]),
+    })
+    return r.status === 'replied'
+  } catch {
+    return false
+  }
+}
+
+/** Starts (or attaches to) the dev ICP chain: canister deployed once, node registered. */
+export const startIcpDevChain: StartDevChain = async (options): Promise<DevChain> => {
+  const devnet = options.rpcUrl
+    ? undefined
+    : await startIcpDevnet({ port: 0, dataDir: join(options.dataDir, 'devnet') })
+  const rpcUrl = options.rpcUrl ?? devnet!.url
+  try {
+    const signerKeyFile = join(options.dataDir, 'icp-signer.key')
+    const secret = await readOrCreateSecret(signerKeyFile)
+    const identity = parseIcpSecret(secret)
+    const chainFile = join(options.dataDir, 'icp.json')
+    let contract: string | undefined
+    try {
+      contract = (JSON.parse(await readFile(chainFile, 'utf8')) as { contract?: string }).contract
+    } catch {}
+    if (!contract || !(await installed(rpcUrl, contract))) {
+      contract = await deployAnchorCanister(rpcUrl, identity)
+      await writeFile(chainFile, `${JSON.stringify({ chainId: ICP_DEV_CHAIN_ID, contract }, null, 2)}\n`)
+    }
+    const owner = await createIcpAdapter({ rpcUrl, chainId: ICP_DEV_CHAIN_ID, contract, secret })
+    try {
+      await owner.registerNode(options.nodeKey, 'merod dev')
+    } finally {
+      await owner.close()
+    }
+    return {
+      config: {
+        chainId: ICP_DEV_CHAIN_ID,
+        kind: 'icp',
+        rpcUrl,
+        contract,
+        confirmations: 1,
+        pollMs: 50,
+        signerKeyFile,
+      },
+      description: devnet
+        ? `ICP devnet (IC System API executor, IC HTTP interface), canister ${contract}, state in ${devnet.dataDir}`
+        : `external ICP replica, canister ${contract}`,
+      stop: async () => {
+        await devnet?.stop()
+      },
+    }
+  } catch (e) {
+    await devnet?.stop()
+    throw e
+  }
+}

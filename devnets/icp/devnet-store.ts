@@ -1,0 +1,81 @@
+/**
+ * The ICP devnet's data folder: the BLS root key secret (`root-key.hex`, 0600), the subnet's
+ * counters (`subnet.json`), canister modules by hash (`modules/<sha256>.wasm`) and each canister's
+ * committed state (`canisters/<id>.state`: header JSON, Wasm memory, stable memory). Every file is
+ * written to a temp file and renamed, so a crash leaves either the old or the new state.
+ */
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { type CanisterExecutor, type CanisterHeader, restoreCanister } from './canister-executor.ts'
+import { randomRootSecret } from './certification.ts'
+
+function writeAtomic(path: string, data: Uint8Array | string, mode = 0o644): void {
+  const tmp = `${path}.${process.pid}.tmp`
+  writeFileSync(tmp, data, { mode })
+  renameSync(tmp, path)
+}
+
+/** The persisted subnet counters. */
+export interface SubnetMeta {
+  nextCanisterIndex: number
+}
+
+/** Opens (creating when needed) a data folder. */
+export function openDevnetStore(dataDir: string) {
+  for (const d of ['', 'modules', 'canisters']) mkdirSync(join(dataDir, d), { recursive: true })
+  const keyFile = join(dataDir, 'root-key.hex')
+  const metaFile = join(dataDir, 'subnet.json')
+  return {
+    /** The root key secret, created on first use. */
+    rootSecret(): Uint8Array {
+      if (existsSync(keyFile)) return new Uint8Array(Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'hex'))
+      const s = randomRootSecret()
+      writeAtomic(keyFile, `${Buffer.from(s).toString('hex')}\n`, 0o600)
+      return s
+    },
+    meta(): SubnetMeta {
+      try {
+        return JSON.parse(readFileSync(metaFile, 'utf8')) as SubnetMeta
+      } catch {
+        return { nextCanisterIndex: 0 }
+      }
+    },
+    saveMeta(m: SubnetMeta): void {
+      writeAtomic(metaFile, `${JSON.stringify(m)}\n`)
+    },
+    saveModule(wasm: Uint8Array): void {
+      const path = join(dataDir, 'modules', `${createHash('sha256').update(wasm).digest('hex')}.wasm`)
+      if (!existsSync(path)) writeAtomic(path, wasm)
+    },
+    saveCanister(c: CanisterExecutor): void {
+      const s = c.serialize()
+      const header = Buffer.from(JSON.stringify({ ...s.header, heapLength: s.heap.length }))
+      const len = Buffer.alloc(4)
+      len.writeUInt32BE(header.length)
+      writeAtomic(
+        join(dataDir, 'canisters', `${Buffer.from(c.id).toString('hex')}.state`),
+        Buffer.concat([len, header, s.heap, s.stable]),
+      )
+    },
+    loadCanisters(log: (s: string) => void): CanisterExecutor[] {
+      const out: CanisterExecutor[] = []
+      for (const f of readdirSync(join(dataDir, 'canisters'))) {
+        if (!f.endsWith('.state')) continue
+        const raw = readFileSync(join(dataDir, 'canisters', f))
+        const n = raw.readUInt32BE(0)
+        const header = JSON.parse(raw.subarray(4, 4 + n).toString('utf8')) as CanisterHeader & {
+          heapLength: number
+        }
+        const heap = new Uint8Array(raw.subarray(4 + n, 4 + n + header.heapLength))
+        const stable = new Uint8Array(raw.subarray(4 + n + header.heapLength))
+        const wasm = header.moduleHash
+          ? new Uint8Array(readFileSync(join(dataDir, 'modules', `${header.moduleHash}.wasm`)))
+          : undefined
+        const id = new Uint8Array(Buffer.from(f.slice(0, -'.state'.length), 'hex'))
+        out.push(restoreCanister(id, { header, heap, stable }, wasm, log))
+      }
+      return out
+    },
+  }
+}
