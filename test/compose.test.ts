@@ -44,6 +44,7 @@ test('docker-compose.yml validates and wires node, worker, Redis, anvil and the 
   // Real networks of the other chains are opt-in profiles; merod is told about them through MERO_*.
   for (const [service, profile] of [
     ['near', 'near'],
+    ['icp', 'icp'],
     ['stellar', 'stellar'],
     ['starknet', 'starknet'],
   ]) {

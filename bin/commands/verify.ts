@@ -28,7 +28,7 @@ export function printCheck(
   c: VerificationCheck,
   write: (s: string) => void = (s) => process.stdout.write(s),
 ): void {
-  write(`  ${mark(c)} ${c.name.padEnd(34)} ${c.detail}\n`)
+  write(`  ${mark(c)} ${c.name.padEnd(38)} ${c.detail}\n`)
 }
 
 /** Verifies a proof object with readers for the given RPCs. */

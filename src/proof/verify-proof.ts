@@ -196,7 +196,7 @@ export async function verifyProof(input: unknown, options: VerifyProofOptions): 
         problems.length === 0,
         problems.length
           ? problems.join('; ')
-          : `anchored at height ${onChain.height}, tree size ${onChain.treeSize}, final${'confirmations' in status ? ` (${status.confirmations} confirmations)` : ''}`,
+          : `anchored at height ${onChain.height}, tree size ${onChain.treeSize}, final${'confirmations' in status ? ` (${status.confirmations} confirmation${status.confirmations === 1 ? '' : 's'})` : ''}`,
       )
       const registered = await reader.isNode(signerKey, { signal: options.signal })
       add(
