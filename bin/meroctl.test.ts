@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { startAnvil } from '../devnets/ethereum/anvil.ts'
-import { DEV_CHAINS } from './chain-adapters.ts'
 import { freePort, spawnNode } from '../test/helpers/child-process.ts'
 import { startMerodDev } from '../test/helpers/merod-dev.ts'
+import { DEV_CHAINS } from './chain-adapters.ts'
 
 /** Runs `node bin/meroctl.js …` to completion. */
 async function meroctl(args: string[]): Promise<{ code: number | null; out: string }> {

@@ -28,7 +28,9 @@ function composeConfig(cwd: string, file: string) {
   })
 }
 
-test('docker-compose.yml validates and wires node, worker, Redis, anvil and the chain profiles on 127.0.0.1', { skip }, () => {
+test('docker-compose.yml validates and wires node, worker, Redis, anvil and the chain profiles on 127.0.0.1', {
+  skip,
+}, () => {
   const r = composeConfig(REPO_ROOT, 'docker-compose.yml')
   assert.equal(r.status, 0, `docker-compose config failed:\n${r.stderr}`)
   const out = r.stdout

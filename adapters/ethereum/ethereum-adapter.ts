@@ -8,6 +8,7 @@
  * submissions of the same root share one transaction.
  */
 import { FetchRequest, getAddress, JsonRpcProvider, Network, type TransactionRequest, Wallet } from 'ethers'
+import { checkBytes32, validateAnchorRequest } from '../../src/chain/anchor-request.ts'
 import type {
   AdapterFactory,
   AnchorRequest,
@@ -18,10 +19,12 @@ import type {
   OnChainAnchor,
   SubmitAnchorResult,
 } from '../../src/chain/chain-adapter.ts'
+import { raceSignal } from '../../src/chain/race-signal.ts'
+import { recoverAlreadyAnchored } from '../../src/chain/recover-already-anchored.ts'
+import { createSingleFlight } from '../../src/chain/single-flight.ts'
 import { toHex } from '../../src/core/bytes.ts'
-import { AlreadyAnchored, ChainRejected, InvalidInput, isMeroError } from '../../src/core/errors.ts'
+import { ChainRejected, InvalidInput, isMeroError } from '../../src/core/errors.ts'
 import { anchorInterface } from './anchor-abi.ts'
-import { raceSignal } from './race-signal.ts'
 import {
   createTransactionSender,
   guardRpc,
@@ -74,8 +77,6 @@ export interface EthereumAdapter extends ChainAdapter {
     options?: CallOptions,
   ): Promise<boolean>
 }
-
-const MAX_U64 = 2n ** 64n - 1n
 
 /**
  * Creates the Ethereum adapter.
@@ -139,7 +140,7 @@ export function createEthereumAdapter(options: EthereumAdapterOptions): Ethereum
       })
     : undefined
   // Concurrent submissions of one root share one transaction.
-  const inflight = new Map<string, Promise<SubmitAnchorResult>>()
+  const submits = createSingleFlight<SubmitAnchorResult>()
   let closed = false
 
   const rpc = <T>(what: string, signal: AbortSignal | undefined, f: () => Promise<T>): Promise<T> =>
@@ -174,39 +175,24 @@ export function createEthereumAdapter(options: EthereumAdapterOptions): Ethereum
   }
 
   const submitAnchor = async (req: AnchorRequest, opts: CallOptions = {}): Promise<SubmitAnchorResult> => {
-    checkBytes32(req.logId, 'logId')
-    checkBytes32(req.root, 'root')
-    if (!Number.isSafeInteger(req.treeSize) || req.treeSize < 0 || BigInt(req.treeSize) > MAX_U64)
-      throw new InvalidInput('treeSize must be a non-negative integer', {
-        details: { treeSize: req.treeSize },
-      })
+    validateAnchorRequest(req, { minTreeSize: 0 }) // a zero tree size is the contract's to refuse
     const s = requireSender('anchor')
     opts.signal?.throwIfAborted()
     const key = toHex(req.root)
     // The shared submission runs under the first caller's signal (it stops before broadcasting when
     // aborted); every caller stops waiting when its own signal aborts.
-    let p = inflight.get(key)
-    if (!p) {
-      p = (async (): Promise<SubmitAnchorResult> => {
-        const existing = await readAnchor(req.root, opts.signal)
-        if (existing) return { kind: 'already-anchored', anchor: existing }
-        const data = iface.encodeFunctionData('anchor', [toHex(req.logId), req.treeSize, key])
-        let tx: TransactionRequest
-        try {
-          tx = await s.prepare('anchor', data, opts.signal)
-        } catch (e) {
-          if (e instanceof AlreadyAnchored) {
-            const anchor = await readAnchor(req.root, opts.signal)
-            if (anchor) return { kind: 'already-anchored', anchor }
-          }
-          throw e
-        }
-        return { kind: 'submitted', tx: await s.send('anchor', tx) }
-      })()
-      inflight.set(key, p)
-      const forget = () => inflight.delete(key)
-      p.then(forget, forget)
-    }
+    const p = submits.run(key, async (): Promise<SubmitAnchorResult> => {
+      const existing = await readAnchor(req.root, opts.signal)
+      if (existing) return { kind: 'already-anchored', anchor: existing }
+      const data = iface.encodeFunctionData('anchor', [toHex(req.logId), req.treeSize, key])
+      let tx: TransactionRequest
+      try {
+        tx = await s.prepare('anchor', data, opts.signal)
+      } catch (e) {
+        return recoverAlreadyAnchored(e, () => readAnchor(req.root, opts.signal))
+      }
+      return { kind: 'submitted', tx: await s.send('anchor', tx) }
+    })
     return raceSignal(p, opts.signal)
   }
 
@@ -332,11 +318,6 @@ export function createEthereumAdapter(options: EthereumAdapterOptions): Ethereum
       provider.destroy()
     },
   }
-}
-
-function checkBytes32(b: Uint8Array, what: string): void {
-  if (!(b instanceof Uint8Array) || b.length !== 32)
-    throw new InvalidInput(`${what} must be 32 bytes`, { details: { what } })
 }
 
 function bytes32(hex: string): Uint8Array {

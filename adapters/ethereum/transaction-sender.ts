@@ -4,9 +4,9 @@
  * chain after a send error, an observed reorg (`invalidateNonce`), or when it grows old.
  */
 import type { Interface, JsonRpcProvider, TransactionRequest, Wallet } from 'ethers'
+import { guardChainCall } from '../../src/chain/guard-chain-call.ts'
 import { ChainRejected } from '../../src/core/errors.ts'
 import { decodeRevert, isNonceError, toChainError } from './ethereum-errors.ts'
-import { raceSignal } from './race-signal.ts'
 
 /** What {@link createTransactionSender} needs. */
 export interface TransactionSenderOptions {
@@ -42,17 +42,13 @@ export interface TransactionSender {
  * @example
  * const n = await guardRpc(iface, 'blockNumber', signal, () => provider.getBlockNumber())
  */
-export async function guardRpc<T>(
+export function guardRpc<T>(
   iface: Interface,
   what: string,
   signal: AbortSignal | undefined,
   f: () => Promise<T>,
 ): Promise<T> {
-  try {
-    return await raceSignal(f(), signal)
-  } catch (e) {
-    throw toChainError(e, iface, what)
-  }
+  return guardChainCall(signal, f, (e) => toChainError(e, iface, what))
 }
 
 /**

@@ -16,6 +16,7 @@ import { Certificate, HttpAgent, type Identity, lookupResultToBuffer } from '@df
 import { IDL } from '@dfinity/candid'
 import { Principal } from '@dfinity/principal'
 import type { AnchorService, CandidAnchor } from '../../contracts/icp/anchor-canister.ts'
+import { checkBytes32, validateAnchorRequest } from '../../src/chain/anchor-request.ts'
 import type {
   AdapterFactory,
   AnchorRequest,
@@ -25,7 +26,9 @@ import type {
   OnChainAnchor,
   SubmitAnchorResult,
 } from '../../src/chain/chain-adapter.ts'
-import { Aborted, AlreadyAnchored, ChainRejected, InvalidInput } from '../../src/core/errors.ts'
+import { recoverAlreadyAnchored } from '../../src/chain/recover-already-anchored.ts'
+import { createSingleFlight } from '../../src/chain/single-flight.ts'
+import { Aborted, ChainRejected, InvalidInput } from '../../src/core/errors.ts'
 import { callCertified } from './certified-call.ts'
 import { guardIcp, IcReject } from './icp-errors.ts'
 import { parseIcpSecret } from './icp-secret.ts'
@@ -78,7 +81,6 @@ const AnchorT = IDL.Record({
   submitter: IDL.Principal,
 })
 const NodeT = IDL.Record({ submitter: IDL.Principal, metadata: IDL.Text, active: IDL.Bool })
-const MAX_U64 = 2n ** 64n - 1n
 
 /**
  * Creates the ICP adapter. Nothing is contacted until the first call.
@@ -114,7 +116,7 @@ export async function createIcpAdapter(options: IcpAdapterOptions): Promise<IcpA
   const principal = identity ? identity.getPrincipal() : Principal.anonymous()
   const canSubmit = identity !== undefined
   const certifiedReads = options.certifiedReads ?? !canSubmit
-  const inflight = new Map<string, Promise<SubmitAnchorResult>>()
+  const submits = createSingleFlight<SubmitAnchorResult>()
   let closed = false
 
   /** A read: a query, or a certified replicated call of the same method. */
@@ -155,12 +157,12 @@ export async function createIcpAdapter(options: IcpAdapterOptions): Promise<IcpA
     submitter: a.submitter.toText(),
   })
   const anchorOf = async (root: Uint8Array, opts: CallOptions = {}) => {
-    check32(root, 'root')
+    checkBytes32(root, 'root')
     const r = await read<[] | [CandidAnchor]>('anchor_of', [blob], [root], IDL.Opt(AnchorT), opts.signal)
     return r[0] ? toAnchor(r[0]) : null
   }
   const isNode = async (nodeKey: Uint8Array, opts: CallOptions = {}) => {
-    check32(nodeKey, 'nodeKey')
+    checkBytes32(nodeKey, 'nodeKey')
     return read<boolean>('is_node', [blob], [nodeKey], IDL.Bool, opts.signal)
   }
 
@@ -185,44 +187,29 @@ export async function createIcpAdapter(options: IcpAdapterOptions): Promise<IcpA
   const rootKey = async () => agent.rootKey ?? (await agent.fetchRootKey())
 
   const submitAnchor = async (req: AnchorRequest, opts: CallOptions = {}): Promise<SubmitAnchorResult> => {
-    check32(req.logId, 'logId')
-    check32(req.root, 'root')
-    if (!Number.isSafeInteger(req.treeSize) || req.treeSize < 0 || BigInt(req.treeSize) > MAX_U64)
-      throw new InvalidInput('treeSize must be a non-negative integer', {
-        details: { treeSize: req.treeSize },
-      })
+    validateAnchorRequest(req, { minTreeSize: 0 }) // a zero tree size is the canister's to refuse
     if (!canSubmit)
       throw new ChainRejected('anchor: this adapter is read-only (no signer secret)', {
         details: { reason: 'ReadOnlyAdapter' },
       })
     if (opts.signal?.aborted) throw new Aborted('anchor: aborted')
     const key = Buffer.from(req.root).toString('hex')
-    let p = inflight.get(key)
-    if (!p) {
-      p = (async (): Promise<SubmitAnchorResult> => {
-        const existing = await anchorOf(req.root, opts)
-        if (existing) return { kind: 'already-anchored', anchor: existing }
-        try {
-          const r = await update(
-            'anchor',
-            'anchor',
-            [blob, IDL.Nat64, blob],
-            [req.logId, BigInt(req.treeSize), req.root],
-            opts.signal,
-          )
-          return { kind: 'submitted', tx: r.requestId }
-        } catch (e) {
-          if (e instanceof AlreadyAnchored) {
-            const anchor = await anchorOf(req.root, opts)
-            if (anchor) return { kind: 'already-anchored', anchor }
-          }
-          throw e
-        }
-      })()
-      inflight.set(key, p)
-      const forget = () => inflight.delete(key)
-      p.then(forget, forget)
-    }
+    const p = submits.run(key, async (): Promise<SubmitAnchorResult> => {
+      const existing = await anchorOf(req.root, opts)
+      if (existing) return { kind: 'already-anchored', anchor: existing }
+      try {
+        const r = await update(
+          'anchor',
+          'anchor',
+          [blob, IDL.Nat64, blob],
+          [req.logId, BigInt(req.treeSize), req.root],
+          opts.signal,
+        )
+        return { kind: 'submitted', tx: r.requestId }
+      } catch (e) {
+        return recoverAlreadyAnchored(e, () => anchorOf(req.root, opts))
+      }
+    })
     return guardIcp('anchor', opts.signal, () => p)
   }
 
@@ -250,7 +237,7 @@ export async function createIcpAdapter(options: IcpAdapterOptions): Promise<IcpA
     metadata: string,
     opts: CallOptions & { submitter?: string } = {},
   ) => {
-    check32(nodeKey, 'nodeKey')
+    checkBytes32(nodeKey, 'nodeKey')
     if (typeof metadata !== 'string') throw new InvalidInput('metadata must be a string')
     let submitter: Principal
     try {
@@ -312,11 +299,6 @@ export async function createIcpAdapter(options: IcpAdapterOptions): Promise<IcpA
       closed = true
     },
   }
-}
-
-function check32(b: Uint8Array, what: string): void {
-  if (!(b instanceof Uint8Array) || b.length !== 32)
-    throw new InvalidInput(`${what} must be 32 bytes`, { details: { what } })
 }
 
 /**

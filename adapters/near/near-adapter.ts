@@ -11,6 +11,7 @@
  * the same root share one transaction; a root already on chain is never sent again.
  */
 import { Account, actions, JsonRpcProvider, KeyPairSigner } from 'near-api-js'
+import { checkBytes32, validateAnchorRequest } from '../../src/chain/anchor-request.ts'
 import type {
   AdapterFactory,
   AnchorRequest,
@@ -21,11 +22,14 @@ import type {
   SignInCheck,
   SubmitAnchorResult,
 } from '../../src/chain/chain-adapter.ts'
+import { raceSignal } from '../../src/chain/race-signal.ts'
+import { recoverAlreadyAnchored } from '../../src/chain/recover-already-anchored.ts'
+import { createSingleFlight } from '../../src/chain/single-flight.ts'
 import { toHex } from '../../src/core/bytes.ts'
-import { AlreadyAnchored, InvalidInput, isMeroError, NotRegisteredSubmitter } from '../../src/core/errors.ts'
+import { InvalidInput, isMeroError, NotRegisteredSubmitter } from '../../src/core/errors.ts'
 import { isFullAccessKey } from './full-access-key.ts'
-import { guardNear, withSignal } from './near-errors.ts'
-import { checkBytes32, createRegistryReader } from './near-registry.ts'
+import { guardNear } from './near-errors.ts'
+import { createRegistryReader } from './near-registry.ts'
 import { parseNearSecret } from './near-secret.ts'
 import { createNearSender, failureMessage, type NearSender, readOnlyError } from './near-sender.ts'
 
@@ -120,7 +124,7 @@ export async function createNearAdapter(options: NearAdapterOptions): Promise<Ne
     canSubmit: sender !== undefined,
     signIn: true,
   })
-  const inflight = new Map<string, Promise<SubmitAnchorResult>>()
+  const submits = createSingleFlight<SubmitAnchorResult>()
   let closed = false
   // NEAR cannot dry-run a state-changing call: the submitter right is checked with a view first
   // (a positive answer is trusted for SUBMITTER_TTL_MS; a revocation inside it shows as `reverted`).
@@ -136,46 +140,33 @@ export async function createNearAdapter(options: NearAdapterOptions): Promise<Ne
   }
 
   const submitAnchor = async (req: AnchorRequest, opts: CallOptions = {}): Promise<SubmitAnchorResult> => {
-    checkBytes32(req.logId, 'logId')
-    checkBytes32(req.root, 'root')
-    if (!Number.isSafeInteger(req.treeSize) || req.treeSize < 1)
-      throw new InvalidInput('treeSize must be a positive integer', { details: { treeSize: req.treeSize } })
+    validateAnchorRequest(req, { minTreeSize: 1 })
     const s = requireSender('anchor')
     opts.signal?.throwIfAborted()
     const key = toHex(req.root)
-    let p = inflight.get(key)
-    if (!p) {
-      p = (async (): Promise<SubmitAnchorResult> => {
-        const existing = await readAnchor(req.root, opts.signal)
-        if (existing) return { kind: 'already-anchored', anchor: existing }
-        if (Date.now() > submitterUntil) {
-          if (!(await registry.isSubmitter(accountId!, opts.signal)))
-            throw new NotRegisteredSubmitter(`anchor: ${accountId} is not a registered submitter`, {
-              details: { reason: 'NotSubmitter', args: [accountId] },
-            })
-          submitterUntil = Date.now() + SUBMITTER_TTL_MS
-        }
-        const call = actions.functionCall(
-          'anchor',
-          { log_id: toHex(req.logId), tree_size: req.treeSize, root: key },
-          GAS,
-          0n,
-        )
-        try {
-          return { kind: 'submitted', tx: await s.send('anchor', contract, [call], opts.signal) }
-        } catch (e) {
-          if (e instanceof AlreadyAnchored) {
-            const anchor = await readAnchor(req.root, opts.signal)
-            if (anchor) return { kind: 'already-anchored', anchor }
-          }
-          throw e
-        }
-      })()
-      inflight.set(key, p)
-      const forget = () => inflight.delete(key)
-      p.then(forget, forget)
-    }
-    return withSignal(p, opts.signal)
+    const p = submits.run(key, async (): Promise<SubmitAnchorResult> => {
+      const existing = await readAnchor(req.root, opts.signal)
+      if (existing) return { kind: 'already-anchored', anchor: existing }
+      if (Date.now() > submitterUntil) {
+        if (!(await registry.isSubmitter(accountId!, opts.signal)))
+          throw new NotRegisteredSubmitter(`anchor: ${accountId} is not a registered submitter`, {
+            details: { reason: 'NotSubmitter', args: [accountId] },
+          })
+        submitterUntil = Date.now() + SUBMITTER_TTL_MS
+      }
+      const call = actions.functionCall(
+        'anchor',
+        { log_id: toHex(req.logId), tree_size: req.treeSize, root: key },
+        GAS,
+        0n,
+      )
+      try {
+        return { kind: 'submitted', tx: await s.send('anchor', contract, [call], opts.signal) }
+      } catch (e) {
+        return recoverAlreadyAnchored(e, () => readAnchor(req.root, opts.signal))
+      }
+    })
+    return raceSignal(p, opts.signal)
   }
 
   const txOutcome = (tx: string, signal?: AbortSignal) =>

@@ -6,9 +6,9 @@
  * other RPC errors are permanent `ChainRejected` with near-api-js's error name. Messages carry no
  * secrets: only the error name and the RPC's short message.
  */
+import { guardChainCall } from '../../src/chain/guard-chain-call.ts'
 import type { MeroError } from '../../src/core/errors.ts'
 import {
-  Aborted,
   AlreadyAnchored,
   ChainRejected,
   ChainUnavailable,
@@ -74,43 +74,7 @@ export function toChainError(e: unknown, what: string): MeroError {
   })
 }
 
-/**
- * Resolves like `p`, or rejects with `Aborted` as soon as `signal` aborts (the work may still finish).
- *
- * @example
- * const block = await withSignal(provider.viewBlock({ finality: 'final' }), signal)
- */
-export function withSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p
-  if (signal.aborted) {
-    p.catch(() => undefined)
-    return Promise.reject(new Aborted('operation aborted', { cause: signal.reason }))
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Aborted('operation aborted', { cause: signal.reason }))
-    signal.addEventListener('abort', onAbort, { once: true })
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(v)
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(e)
-      },
-    )
-  })
-}
-
 /** Runs one NEAR interaction: races `signal`, converts what is thrown into a mero error. */
-export async function guardNear<T>(
-  what: string,
-  signal: AbortSignal | undefined,
-  f: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await withSignal(f(), signal)
-  } catch (e) {
-    throw toChainError(e, what)
-  }
+export function guardNear<T>(what: string, signal: AbortSignal | undefined, f: () => Promise<T>): Promise<T> {
+  return guardChainCall(signal, f, (e) => toChainError(e, what))
 }

@@ -4,9 +4,9 @@
  * with the final block to tell `included` from `final`.
  */
 import type { JsonRpcProvider } from 'near-api-js'
+import { checkBytes32 } from '../../src/chain/anchor-request.ts'
 import type { OnChainAnchor } from '../../src/chain/chain-adapter.ts'
 import { fromHex, toHex } from '../../src/core/bytes.ts'
-import { InvalidInput } from '../../src/core/errors.ts'
 import { guardNear } from './near-errors.ts'
 
 /** A node's registry entry (`node_of`). */
@@ -32,12 +32,6 @@ export interface NearRegistryReader {
     path: readonly Uint8Array[],
     signal?: AbortSignal,
   ): Promise<boolean>
-}
-
-/** Throws `InvalidInput` unless `b` is 32 bytes. */
-export function checkBytes32(b: Uint8Array, what: string): void {
-  if (!(b instanceof Uint8Array) || b.length !== 32)
-    throw new InvalidInput(`${what} must be 32 bytes`, { details: { what } })
 }
 
 /** The reader of the registry at `contract`. */

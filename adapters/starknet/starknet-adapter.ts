@@ -14,6 +14,7 @@ import {
   registerNodeCalldata,
   u256ToFelts,
 } from '../../contracts/starknet/anchor-calldata.ts'
+import { checkBytes32, validateAnchorRequest } from '../../src/chain/anchor-request.ts'
 import type {
   AdapterFactory,
   AnchorRequest,
@@ -23,8 +24,10 @@ import type {
   SignInCheck,
   SubmitAnchorResult,
 } from '../../src/chain/chain-adapter.ts'
+import { recoverAlreadyAnchored } from '../../src/chain/recover-already-anchored.ts'
+import { createSingleFlight } from '../../src/chain/single-flight.ts'
 import { toHex } from '../../src/core/bytes.ts'
-import { AlreadyAnchored, ChainRejected, InvalidInput, isMeroError } from '../../src/core/errors.ts'
+import { ChainRejected, InvalidInput, isMeroError } from '../../src/core/errors.ts'
 import { verifyStarknetSignIn } from './sign-in.ts'
 import { panicIn, wrapStarknetError } from './starknet-errors.ts'
 import { createStarknetReader } from './starknet-reader.ts'
@@ -64,8 +67,6 @@ export interface StarknetAdapter extends ChainAdapter {
   isSubmitter(account?: string, options?: CallOptions): Promise<boolean>
   verifySignIn(check: SignInCheck, options?: CallOptions): Promise<boolean>
 }
-
-const MAX_U64 = 2n ** 64n - 1n
 
 /**
  * Creates the Starknet adapter (no network access until the first call).
@@ -109,7 +110,7 @@ export async function createStarknetAdapter(options: StarknetAdapterOptions): Pr
   const sender: StarknetSender | undefined = account
     ? createStarknetSender(account, waitForReceipt)
     : undefined
-  const inflight = new Map<string, Promise<SubmitAnchorResult>>()
+  const submits = createSingleFlight<SubmitAnchorResult>()
   let closed = false
 
   const requireSender = async (what: string, signal?: AbortSignal): Promise<StarknetSender> => {
@@ -123,44 +124,29 @@ export async function createStarknetAdapter(options: StarknetAdapterOptions): Pr
   }
 
   const submitAnchor = async (req: AnchorRequest, opts: CallOptions = {}): Promise<SubmitAnchorResult> => {
-    checkBytes32(req.logId, 'logId')
-    checkBytes32(req.root, 'root')
-    if (!Number.isSafeInteger(req.treeSize) || req.treeSize < 0 || BigInt(req.treeSize) > MAX_U64)
-      throw new InvalidInput('treeSize must be a non-negative integer', {
-        details: { treeSize: req.treeSize },
-      })
+    validateAnchorRequest(req, { minTreeSize: 0 }) // a zero tree size is the contract's to refuse
     if (!sender) await requireSender('anchor')
     if (opts.signal?.aborted) throw wrapStarknetError('anchor', new Error('aborted'), opts.signal)
     const key = toHex(req.root)
-    let p = inflight.get(key)
-    if (!p) {
-      p = (async (): Promise<SubmitAnchorResult> => {
-        const s = await requireSender('anchor', opts.signal)
-        const existing = await readAnchor(req.root, opts.signal)
-        if (existing) return { kind: 'already-anchored', anchor: existing }
-        const calls: Call[] = [
-          {
-            contractAddress: contract,
-            entrypoint: 'anchor',
-            calldata: anchorCalldata(bytesToBigint(req.logId), req.treeSize, bytesToBigint(req.root)).map(
-              String,
-            ),
-          },
-        ]
-        try {
-          return { kind: 'submitted', tx: await s.send('anchor', calls, opts.signal) }
-        } catch (e) {
-          if (e instanceof AlreadyAnchored) {
-            const anchor = await readAnchor(req.root, opts.signal)
-            if (anchor) return { kind: 'already-anchored', anchor }
-          }
-          throw e
-        }
-      })()
-      inflight.set(key, p)
-      const forget = () => inflight.delete(key)
-      p.then(forget, forget)
-    }
+    const p = submits.run(key, async (): Promise<SubmitAnchorResult> => {
+      const s = await requireSender('anchor', opts.signal)
+      const existing = await readAnchor(req.root, opts.signal)
+      if (existing) return { kind: 'already-anchored', anchor: existing }
+      const calls: Call[] = [
+        {
+          contractAddress: contract,
+          entrypoint: 'anchor',
+          calldata: anchorCalldata(bytesToBigint(req.logId), req.treeSize, bytesToBigint(req.root)).map(
+            String,
+          ),
+        },
+      ]
+      try {
+        return { kind: 'submitted', tx: await s.send('anchor', calls, opts.signal) }
+      } catch (e) {
+        return recoverAlreadyAnchored(e, () => readAnchor(req.root, opts.signal))
+      }
+    })
     return rpc('anchor', opts.signal, () => p)
   }
 
@@ -300,8 +286,3 @@ export const starknetAdapterFactory: AdapterFactory = async (chain, secret) =>
     confirmations: chain.confirmations,
     pollMs: chain.pollMs,
   })
-
-function checkBytes32(b: Uint8Array, what: string): void {
-  if (!(b instanceof Uint8Array) || b.length !== 32)
-    throw new InvalidInput(`${what} must be 32 bytes`, { details: { what } })
-}

@@ -10,8 +10,8 @@ import {
   u256ToFelts,
 } from '../../contracts/starknet/anchor-calldata.ts'
 import type { OnChainAnchor } from '../../src/chain/chain-adapter.ts'
+import { guardChainCall } from '../../src/chain/guard-chain-call.ts'
 import { ChainRejected, isMeroError, NotRegisteredSubmitter } from '../../src/core/errors.ts'
-import { raceSignal } from '../ethereum/race-signal.ts'
 import { panicIn, wrapStarknetError } from './starknet-errors.ts'
 
 /** What the reader needs. */
@@ -38,11 +38,7 @@ export function createStarknetReader({
   let chainChecked = false
   const rpc = async <T>(what: string, signal: AbortSignal | undefined, f: () => Promise<T>): Promise<T> => {
     if (signal?.aborted) throw wrapStarknetError(what, new Error('aborted'), signal)
-    try {
-      return await raceSignal(f(), signal)
-    } catch (e) {
-      throw wrapStarknetError(what, e, signal)
-    }
+    return guardChainCall(signal, f, (e) => wrapStarknetError(what, e, signal))
   }
   const checkChain = async (signal?: AbortSignal) => {
     if (chainChecked) return

@@ -5,8 +5,9 @@
  * `ChainUnavailable` (retryable). Messages never carry secrets.
  */
 import { NetworkError, NotFoundError } from '@stellar/stellar-sdk'
+import { guardChainCall } from '../../src/chain/guard-chain-call.ts'
 import type { MeroError } from '../../src/core/errors.ts'
-import { Aborted, ChainRejected, ChainUnavailable, isMeroError } from '../../src/core/errors.ts'
+import { ChainRejected, ChainUnavailable, isMeroError } from '../../src/core/errors.ts'
 
 /** Horizon's result codes of a failed transaction. */
 export interface ResultCodes {
@@ -77,41 +78,11 @@ export function toChainError(e: unknown, what: string): MeroError {
   )
 }
 
-/**
- * Resolves like `p`, or rejects with `Aborted` as soon as `signal` aborts (the request itself may
- * still finish).
- */
-export function raceSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p
-  if (signal.aborted) {
-    p.catch(() => undefined)
-    return Promise.reject(new Aborted('operation aborted', { cause: signal.reason }))
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Aborted('operation aborted', { cause: signal.reason }))
-    signal.addEventListener('abort', onAbort, { once: true })
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(v)
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(e)
-      },
-    )
-  })
-}
-
 /** Runs one Horizon interaction under `signal`, converting failures into mero errors. */
-export async function guardHorizon<T>(
+export function guardHorizon<T>(
   what: string,
   signal: AbortSignal | undefined,
   f: () => Promise<T>,
 ): Promise<T> {
-  try {
-    return await raceSignal(f(), signal)
-  } catch (e) {
-    throw toChainError(e, what)
-  }
+  return guardChainCall(signal, f, (e) => toChainError(e, what))
 }

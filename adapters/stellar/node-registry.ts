@@ -4,12 +4,12 @@
  * `manageData` transactions from the registry account through the adapter's serialized sender.
  */
 import { type Horizon, Operation, StrKey } from '@stellar/stellar-sdk'
+import { checkBytes32 } from '../../src/chain/anchor-request.ts'
 import type { CallOptions } from '../../src/chain/chain-adapter.ts'
 import { InvalidInput, isMeroError } from '../../src/core/errors.ts'
 import { NODE_PREFIX, nodeDataName, nodeDataValue, nodeEntrySubmitter } from './anchor-format.ts'
 import { guardHorizon, isNotFound } from './horizon-errors.ts'
 import type { SequenceSender } from './sequence-sender.ts'
-import { checkBytes32 } from './stellar-network.ts'
 
 /** Options of {@link createNodeRegistry}. */
 export interface StellarRegistryOptions {

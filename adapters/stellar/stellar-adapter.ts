@@ -11,6 +11,7 @@
  * write anchors with other software. The operator controls who that is through the account's signers.
  */
 import { Horizon, Keypair, Memo, Operation, StrKey } from '@stellar/stellar-sdk'
+import { checkBytes32, validateAnchorRequest } from '../../src/chain/anchor-request.ts'
 import type {
   AdapterFactory,
   AnchorRequest,
@@ -21,13 +22,15 @@ import type {
   SignInCheck,
   SubmitAnchorResult,
 } from '../../src/chain/chain-adapter.ts'
+import { raceSignal } from '../../src/chain/race-signal.ts'
+import { createSingleFlight } from '../../src/chain/single-flight.ts'
 import { ChainRejected, InvalidInput, NotRegisteredSubmitter } from '../../src/core/errors.ts'
 import { anchorDataName, anchorDataValue, nodeDataName, parseContract } from './anchor-format.ts'
 import { createAnchorIndex, type IndexedAnchor } from './anchor-index.ts'
-import { guardHorizon, isNotFound, raceSignal } from './horizon-errors.ts'
+import { guardHorizon, isNotFound } from './horizon-errors.ts'
 import { createNodeRegistry, type RegisterOptions } from './node-registry.ts'
 import { createSequenceSender } from './sequence-sender.ts'
-import { checkBytes32, failureReason, STELLAR_PASSPHRASES } from './stellar-network.ts'
+import { failureReason, STELLAR_PASSPHRASES } from './stellar-network.ts'
 
 export { STELLAR_PASSPHRASES } from './stellar-network.ts'
 
@@ -102,7 +105,7 @@ export async function createStellarAdapter(options: StellarAdapterOptions): Prom
   const sender = keypair
     ? createSequenceSender({ server, keypair, passphrase, validitySec: options.validitySec ?? 120 })
     : undefined
-  const inflight = new Map<string, Promise<SubmitAnchorResult>>()
+  const submits = createSingleFlight<SubmitAnchorResult>()
   let closed = false
 
   const { dataOf, submitters, registerNode, revokeNode } = createNodeRegistry({
@@ -144,46 +147,34 @@ export async function createStellarAdapter(options: StellarAdapterOptions): Prom
   }
 
   const submitAnchor = async (req: AnchorRequest, opts: CallOptions = {}): Promise<SubmitAnchorResult> => {
-    checkBytes32(req.logId, 'logId')
-    checkBytes32(req.root, 'root')
-    if (!Number.isSafeInteger(req.treeSize) || req.treeSize < 1)
-      throw new InvalidInput('treeSize must be a positive integer', { details: { treeSize: req.treeSize } })
+    validateAnchorRequest(req, { minTreeSize: 1 })
     const s = requireSender('anchor')
     const key = Buffer.from(req.root).toString('hex')
-    let p = inflight.get(key)
-    if (!p) {
-      p = (async (): Promise<SubmitAnchorResult> => {
-        opts.signal?.throwIfAborted()
-        // Checks and send run as one job in the sender's queue: anchors land in call order.
-        return s.sender.exclusive(async (send) => {
-          const existing = await find(req.root, opts.signal)
-          if (existing) return { kind: 'already-anchored', anchor: toAnchor(existing) }
-          if (!(await submitters(opts.signal)).includes(s.account))
-            throw new NotRegisteredSubmitter(
-              `anchor: ${s.account} is not the submitter of a registered node`,
-              {
-                details: { reason: 'NotSubmitter', account: s.account, registry },
-              },
-            )
-          const sent = await send({
-            what: 'anchor',
-            source: anchor,
-            memo: Memo.hash(Buffer.from(req.root)),
-            operations: [
-              Operation.manageData({
-                name: anchorDataName(req.logId),
-                value: anchorDataValue(req.treeSize, req.logId),
-              }),
-            ],
-            ...(opts.signal ? { signal: opts.signal } : {}),
+    const p = submits.run(key, async (): Promise<SubmitAnchorResult> => {
+      opts.signal?.throwIfAborted()
+      // Checks and send run as one job in the sender's queue: anchors land in call order.
+      return s.sender.exclusive(async (send) => {
+        const existing = await find(req.root, opts.signal)
+        if (existing) return { kind: 'already-anchored', anchor: toAnchor(existing) }
+        if (!(await submitters(opts.signal)).includes(s.account))
+          throw new NotRegisteredSubmitter(`anchor: ${s.account} is not the submitter of a registered node`, {
+            details: { reason: 'NotSubmitter', account: s.account, registry },
           })
-          return { kind: 'submitted', tx: sent.hash }
+        const sent = await send({
+          what: 'anchor',
+          source: anchor,
+          memo: Memo.hash(Buffer.from(req.root)),
+          operations: [
+            Operation.manageData({
+              name: anchorDataName(req.logId),
+              value: anchorDataValue(req.treeSize, req.logId),
+            }),
+          ],
+          ...(opts.signal ? { signal: opts.signal } : {}),
         })
-      })()
-      inflight.set(key, p)
-      const forget = () => inflight.delete(key)
-      p.then(forget, forget)
-    }
+        return { kind: 'submitted', tx: sent.hash }
+      })
+    })
     return raceSignal(p, opts.signal)
   }
 

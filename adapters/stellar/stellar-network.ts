@@ -1,9 +1,8 @@
 /**
  * Stellar network facts and small helpers shared by the adapter's files: the passphrases of the
- * CAIP-2 `stellar:<network>` ids, input checks, and the reason text of a failed transaction.
+ * CAIP-2 `stellar:<network>` ids and the reason text of a failed transaction.
  */
 import { xdr } from '@stellar/stellar-sdk'
-import { InvalidInput } from '../../src/core/errors.ts'
 
 /** Network passphrases of the CAIP-2 `stellar:<network>` ids. */
 export const STELLAR_PASSPHRASES: Readonly<Record<string, string>> = {
@@ -11,12 +10,6 @@ export const STELLAR_PASSPHRASES: Readonly<Record<string, string>> = {
   testnet: 'Test SDF Network ; September 2015',
   futurenet: 'Test SDF Future Network ; October 2022',
   standalone: 'Standalone Network ; February 2017',
-}
-
-/** Throws `InvalidInput` unless `b` is 32 bytes. */
-export function checkBytes32(b: Uint8Array, what: string): void {
-  if (!(b instanceof Uint8Array) || b.length !== 32)
-    throw new InvalidInput(`${what} must be 32 bytes`, { details: { what } })
 }
 
 /** Horizon-style reason of a failed transaction from its result XDR, e.g. `tx_failed: manage_data name_not_found`. */

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { JsonRpcProvider } from 'ethers'
 import { createEthereumAdapter } from '../../adapters/ethereum/ethereum-adapter.ts'
 import type { DevChain, DevChainOptions, StartDevChain } from '../dev-chain.ts'
+import { readRememberedContract, rememberContract, writeSignerKeyFile } from '../dev-chain-files.ts'
 import { startAnvil } from './anvil.ts'
 import { deployAnchorContract } from './deploy.ts'
 
@@ -79,10 +80,7 @@ export const startEthereumDevChain: StartDevChain = async (options): Promise<Dev
     const chainId = `eip155:${chain.chainId}`
     // The contract survives restarts in anvil's state; redeploy only when it is not there.
     const chainFile = join(options.dataDir, 'ethereum.json')
-    let contract: string | undefined
-    try {
-      contract = JSON.parse(await readFile(chainFile, 'utf8')).contract
-    } catch {}
+    let contract = await readRememberedContract(chainFile)
     const provider = new JsonRpcProvider(chain.rpcUrl, chain.chainId, {
       staticNetwork: true,
       cacheTimeout: -1,
@@ -91,11 +89,11 @@ export const startEthereumDevChain: StartDevChain = async (options): Promise<Dev
     provider.destroy()
     if (!contract || !deployed) {
       contract = await deployAnchorContract(chain.rpcUrl, ANVIL_DEV_ACCOUNT.privateKey)
-      await writeFile(chainFile, `${JSON.stringify({ chainId, contract }, null, 2)}\n`)
+      await rememberContract(chainFile, chainId, contract)
     }
     // Dev uses anvil's first account as contract owner and as the node's submitter.
     const signerKeyFile = join(options.dataDir, 'ethereum-submitter.key')
-    await writeFile(signerKeyFile, `${ANVIL_DEV_ACCOUNT.privateKey}\n`, { mode: 0o600 })
+    await writeSignerKeyFile(signerKeyFile, ANVIL_DEV_ACCOUNT.privateKey)
     const owner = createEthereumAdapter({
       rpcUrl: chain.rpcUrl,
       chainId,

@@ -5,28 +5,16 @@
  * from docker-compose), where the canister is deployed the same way through the management canister.
  */
 import { randomBytes } from 'node:crypto'
-import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Principal } from '@dfinity/principal'
 import { createIcpAdapter, parseIcpSecret } from '../../adapters/icp/icp-adapter.ts'
 import type { DevChain, StartDevChain } from '../dev-chain.ts'
+import { readOrCreateSigner, readRememberedContract, rememberContract } from '../dev-chain-files.ts'
 import { deployAnchorCanister, devnetAgent } from './deploy-anchor.ts'
 import { startIcpDevnet } from './icp-devnet.ts'
 
 /** The dev chain's CAIP-2 id. */
 export const ICP_DEV_CHAIN_ID = 'icp:local'
-
-async function readOrCreateSecret(file: string): Promise<string> {
-  try {
-    const s = (await readFile(file, 'utf8')).trim()
-    parseIcpSecret(s)
-    return s
-  } catch {
-    const s = randomBytes(32).toString('hex')
-    await writeFile(file, `${s}\n`, { mode: 0o600 })
-    return s
-  }
-}
 
 /** Whether `canisterId` exists on the replica and has a module installed (certified read_state). */
 async function installed(url: string, canisterId: string): Promise<boolean> {
@@ -51,16 +39,17 @@ export const startIcpDevChain: StartDevChain = async (options): Promise<DevChain
   const rpcUrl = options.rpcUrl ?? devnet!.url
   try {
     const signerKeyFile = join(options.dataDir, 'icp-signer.key')
-    const secret = await readOrCreateSecret(signerKeyFile)
-    const identity = parseIcpSecret(secret)
+    // The dev signer: an Ed25519 seed in hex, created on first start.
+    const { secret, identity } = await readOrCreateSigner(
+      signerKeyFile,
+      (s) => ({ secret: s, identity: parseIcpSecret(s) }),
+      () => randomBytes(32).toString('hex'),
+    )
     const chainFile = join(options.dataDir, 'icp.json')
-    let contract: string | undefined
-    try {
-      contract = (JSON.parse(await readFile(chainFile, 'utf8')) as { contract?: string }).contract
-    } catch {}
+    let contract = await readRememberedContract(chainFile)
     if (!contract || !(await installed(rpcUrl, contract))) {
       contract = await deployAnchorCanister(rpcUrl, identity)
-      await writeFile(chainFile, `${JSON.stringify({ chainId: ICP_DEV_CHAIN_ID, contract }, null, 2)}\n`)
+      await rememberContract(chainFile, ICP_DEV_CHAIN_ID, contract)
     }
     const owner = await createIcpAdapter({ rpcUrl, chainId: ICP_DEV_CHAIN_ID, contract, secret })
     try {

@@ -8,11 +8,12 @@
  * `<dataDir>/near-root.key`, either `test.near:ed25519:…` or neard's `validator_key.json` as is;
  * without that file the devnet's well-known `test.near` key is assumed.
  */
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { JsonRpcProvider } from 'near-api-js'
 import { createNearAdapter, parseNearSecret } from '../../adapters/near/near-adapter.ts'
 import type { DevChain, DevChainOptions, StartDevChain } from '../dev-chain.ts'
+import { readRememberedContract, rememberContract, writeSignerKeyFile } from '../dev-chain-files.ts'
 import { deployNearAnchor } from './deploy.ts'
 import { NEAR_ROOT_ACCOUNT, NEAR_ROOT_KEY } from './dev-keys.ts'
 import { startNearDevnet } from './near-devnet.ts'
@@ -53,20 +54,17 @@ export const startNearDevChain: StartDevChain = async (options): Promise<DevChai
   const chain = await startOrAttach(options)
   try {
     const chainFile = join(options.dataDir, 'near.json')
-    let contract: string | undefined
-    try {
-      contract = JSON.parse(await readFile(chainFile, 'utf8')).contract
-    } catch {}
+    let contract = await readRememberedContract(chainFile)
     if (!contract || !(await hasCode(chain.rpcUrl, contract))) {
       contract = await deployNearAnchor({
         rpcUrl: chain.rpcUrl,
         parentAccount: root.accountId,
         parentSecretKey: root.secretKey,
       })
-      await writeFile(chainFile, `${JSON.stringify({ chainId: NEAR_DEV_CHAIN_ID, contract }, null, 2)}\n`)
+      await rememberContract(chainFile, NEAR_DEV_CHAIN_ID, contract)
     }
     const signerKeyFile = join(options.dataDir, 'near-submitter.key')
-    await writeFile(signerKeyFile, `${root.accountId}:${root.secretKey}\n`, { mode: 0o600 })
+    await writeSignerKeyFile(signerKeyFile, `${root.accountId}:${root.secretKey}`)
     const owner = await createNearAdapter({
       rpcUrl: chain.rpcUrl,
       chainId: NEAR_DEV_CHAIN_ID,

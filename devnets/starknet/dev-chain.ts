@@ -5,12 +5,12 @@
  * With `rpcUrl`, attaches to a running devnet instead (its predeployed accounts are read with
  * `devnet_getPredeployedAccounts`, which starknet-devnet-rs also serves).
  */
-import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { RpcProvider, shortString } from 'starknet'
 import { createStarknetAdapter } from '../../adapters/starknet/starknet-adapter.ts'
 import { formatStarknetSecret, type StarknetSecret } from '../../adapters/starknet/starknet-secret.ts'
 import type { DevChain, StartDevChain } from '../dev-chain.ts'
+import { readRememberedContract, rememberContract, writeSignerKeyFile } from '../dev-chain-files.ts'
 import { deployStarknetAnchor } from './deploy-anchor.ts'
 import { MODEL_CLASS_HASHES } from './devnet-accounts.ts'
 import { startStarknetDevnet } from './starknet-devnet.ts'
@@ -49,11 +49,7 @@ export const startStarknetDevChain: StartDevChain = async (options): Promise<Dev
     const provider = new RpcProvider({ nodeUrl: chain.rpcUrl, specVersion: '0.9.0' })
     const chainId = `starknet:${shortString.decodeShortString(await provider.getChainId())}`
     const chainFile = join(options.dataDir, 'starknet.json')
-    let contract: string | undefined
-    try {
-      const saved = JSON.parse(await readFile(chainFile, 'utf8')) as { chainId?: string; contract?: string }
-      if (saved.chainId === chainId) contract = saved.contract
-    } catch {}
+    let contract = await readRememberedContract(chainFile, chainId)
     const deployed = contract
       ? await provider.getClassHashAt(contract).then(
           () => true,
@@ -62,10 +58,10 @@ export const startStarknetDevChain: StartDevChain = async (options): Promise<Dev
       : false
     if (!contract || !deployed) {
       contract = await deployStarknetAnchor(chain.rpcUrl, chain.account, MODEL_CLASS_HASHES.anchor)
-      await writeFile(chainFile, `${JSON.stringify({ chainId, contract }, null, 2)}\n`)
+      await rememberContract(chainFile, chainId, contract)
     }
     const signerKeyFile = join(options.dataDir, 'starknet-submitter.key')
-    await writeFile(signerKeyFile, `${formatStarknetSecret(chain.account)}\n`, { mode: 0o600 })
+    await writeSignerKeyFile(signerKeyFile, formatStarknetSecret(chain.account))
     const owner = await createStarknetAdapter({
       rpcUrl: chain.rpcUrl,
       chainId,

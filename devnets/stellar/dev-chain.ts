@@ -5,11 +5,11 @@
  * is both the anchoring and the registry account; the node key is registered with the operator as
  * its submitter.
  */
-import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Horizon, Keypair } from '@stellar/stellar-sdk'
 import { createStellarAdapter, STELLAR_PASSPHRASES } from '../../adapters/stellar/stellar-adapter.ts'
 import type { DevChain, StartDevChain } from '../dev-chain.ts'
+import { readOrCreateSigner, rememberContract } from '../dev-chain-files.ts'
 import { startStellarDevnet } from './stellar-devnet.ts'
 
 /** Ledger close interval of the dev devnet, ms. */
@@ -20,17 +20,6 @@ function chainIdOf(passphrase: string): string {
   const name = Object.entries(STELLAR_PASSPHRASES).find(([, p]) => p === passphrase)?.[0]
   if (!name) throw new Error(`unknown Stellar network passphrase '${passphrase}'`)
   return `stellar:${name}`
-}
-
-/** The operator key of this data folder, created on first start. */
-async function operatorKey(file: string): Promise<Keypair> {
-  try {
-    return Keypair.fromSecret((await readFile(file, 'utf8')).trim())
-  } catch {
-    const kp = Keypair.random()
-    await writeFile(file, `${kp.secret()}\n`, { mode: 0o600, flag: 'w' })
-    return kp
-  }
 }
 
 /** Funds `account` through friendbot unless it exists. */
@@ -77,13 +66,15 @@ export const startStellarDevChain: StartDevChain = async (options): Promise<DevC
     )
     const chainId = chainIdOf(info.network_passphrase ?? '')
     const signerKeyFile = join(options.dataDir, 'stellar-submitter.key')
-    const operator = await operatorKey(signerKeyFile)
+    // The operator key of this data folder, created on first start.
+    const operator = await readOrCreateSigner(
+      signerKeyFile,
+      (s) => Keypair.fromSecret(s),
+      () => Keypair.random().secret(),
+    )
     await patiently(wait, () => ensureFunded(rpcUrl, operator.publicKey()))
     const contract = operator.publicKey()
-    await writeFile(
-      join(options.dataDir, 'stellar.json'),
-      `${JSON.stringify({ chainId, contract }, null, 2)}\n`,
-    )
+    await rememberContract(join(options.dataDir, 'stellar.json'), chainId, contract)
     const owner = await createStellarAdapter({ rpcUrl, chainId, contract, secret: operator.secret() })
     try {
       await owner.registerNode(options.nodeKey, 'merod dev') // reads first: sends nothing when registered

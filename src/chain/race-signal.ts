@@ -1,8 +1,12 @@
-/** Lets a caller stop waiting on a promise through an AbortSignal (the work itself may still finish). */
-import { Aborted } from '../../src/core/errors.ts'
+/**
+ * Lets a caller stop waiting on a promise through an AbortSignal (the work itself may still finish).
+ * Adapter support code: every adapter races its chain calls against the caller's `CallOptions.signal`.
+ */
+import { Aborted } from '../core/errors.ts'
 
 /**
- * Resolves like `p`, or rejects with `Aborted` as soon as `signal` aborts.
+ * Resolves like `p`, or rejects with `Aborted` (`cause`: the signal's reason) as soon as `signal`
+ * aborts; an already aborted signal rejects at once (and `p`'s own rejection is then ignored).
  *
  * @example
  * const n = await raceSignal(provider.getBlockNumber(), AbortSignal.timeout(5000))
