@@ -181,6 +181,40 @@ describe('icp adapter specifics', () => {
     }
   })
 
+  it('a non-local chain id never trusts the endpoint root key: no /api/v2/status, certificates fail', async () => {
+    const paths: string[] = []
+    const dir = mkdtempSync(join(tmpdir(), 'mero-icp-mainnet-'))
+    const ic = await startIcpDevnet({ port: 0, dataDir: dir, onRequest: (e) => paths.push(e.path) })
+    try {
+      const contract = await deployAnchorCanister(ic.url, parseIcpSecret(secret()))
+      paths.length = 0
+      const ro = await createIcpAdapter({ rpcUrl: ic.url, chainId: 'icp:mainnet', contract })
+      await assert.rejects(
+        ro.anchorOf(random32()),
+        (e: Error & { details?: Record<string, unknown> }) =>
+          e.details?.reason === 'CertificateVerificationFailed',
+      )
+      assert.ok(paths.length > 0)
+      assert.ok(!paths.includes('/api/v2/status'), paths.join(' '))
+      // Pinning the devnet key (hex) makes the same reads verify, still without /api/v2/status.
+      const pinned = await createIcpAdapter({
+        rpcUrl: ic.url,
+        chainId: 'icp:mainnet',
+        contract,
+        rootKey: Buffer.from(ic.rootKey).toString('hex'),
+      })
+      assert.equal(await pinned.anchorOf(random32()), null)
+      assert.ok(!paths.includes('/api/v2/status'))
+      await assert.rejects(
+        createIcpAdapter({ rpcUrl: ic.url, chainId: 'icp:mainnet', contract, rootKey: 'abcd' }),
+        { name: 'InvalidInput' },
+      )
+    } finally {
+      await ic.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('rejects bad secrets and bad config without echoing the secret', async () => {
     await assert.rejects(
       createIcpAdapter({

@@ -3,14 +3,15 @@
  * `@dfinity/agent`. Anchors are update calls answered with a certified reply (a certified reply is
  * final: `finalityConfirmations` 1, `confirmations` 1); the "transaction" is the call's request id
  * (hex). Reads are queries; a read-only adapter (a verifier) reads through replicated, certified calls
- * of the same query methods, so each answer is checked against the root key fetched from `rpcUrl`.
+ * of the same query methods, so each answer is checked against the root key: pinned (`rootKey`),
+ * fetched from `rpcUrl` for `icp:local` only, else the mainnet key built into the agent.
  *
  * No nonces to serialize on ICP: concurrent calls are independent; concurrent submissions of the
  * same root share one call, and a root already on chain sends nothing.
  *
  * Sign-in (`verifySignIn`, DESIGN §8): a session key's signature plus the delegation chain from the
- * account's root key (Ed25519 / ECDSA, or Internet Identity canister signatures checked against the
- * root key of `rpcUrl`, or the pinned `rootKey`), see `icp-sign-in.ts`.
+ * account's root key (Ed25519 / ECDSA, or Internet Identity canister signatures checked against that
+ * same root key), see `icp-sign-in.ts`.
  */
 import { Certificate, HttpAgent, type Identity, lookupResultToBuffer } from '@dfinity/agent'
 import { IDL } from '@dfinity/candid'
@@ -50,10 +51,29 @@ export interface IcpAdapterOptions {
   readonly confirmations?: number
   /** Per-request timeout (default 30 s). */
   readonly requestTimeoutMs?: number
-  /** Pin the root key (DER) instead of fetching it from `rpcUrl` (mainnet-style verification). */
-  readonly rootKey?: Uint8Array
+  /**
+   * The IC root key (DER bytes, or hex) that certificates must verify against. Without it: for
+   * `icp:local` (or with `fetchRootKey`) the key `rpcUrl` serves at `/api/v2/status` — right for a
+   * devnet only, since that endpoint is the one being checked; for any other chain id the mainnet
+   * root key built into `@dfinity/agent` (nothing is fetched).
+   */
+  readonly rootKey?: Uint8Array | string
+  /** Trust the root key served by `rpcUrl` (default: only when `chainId` is `icp:local`). */
+  readonly fetchRootKey?: boolean
   /** Read through certified (replicated) calls; default: true when read-only. */
   readonly certifiedReads?: boolean
+}
+
+/** The chain id of a local replica / the mero devnet, whose root key is fetched from `rpcUrl`. */
+export const LOCAL_CHAIN_ID = 'icp:local'
+
+/** A root key option as bytes (hex accepted); InvalidInput when it is not a DER BLS key. */
+function parseRootKey(k: Uint8Array | string | undefined): Uint8Array | undefined {
+  if (k === undefined) return undefined
+  const bytes = typeof k === 'string' ? (/^([0-9a-fA-F]{2})+$/.test(k) ? Buffer.from(k, 'hex') : []) : k
+  if (bytes.length !== 133)
+    throw new InvalidInput('rootKey must be the DER-encoded IC root key (133 bytes, bytes or hex)')
+  return new Uint8Array(bytes)
 }
 
 /** The ICP adapter: a `ChainAdapter` plus ICP-specific reads. */
@@ -103,11 +123,13 @@ export async function createIcpAdapter(options: IcpAdapterOptions): Promise<IcpA
   const identity: Identity | undefined =
     options.secret !== undefined ? parseIcpSecret(options.secret) : undefined
   const timeoutMs = options.requestTimeoutMs ?? 30_000
+  const pinnedKey = parseRootKey(options.rootKey)
   const agent = HttpAgent.createSync({
     host: options.rpcUrl,
     ...(identity ? { identity } : {}),
-    shouldFetchRootKey: !options.rootKey,
-    ...(options.rootKey ? { rootKey: options.rootKey } : {}),
+    // No pinned key: fetch it only for a local devnet; otherwise the agent keeps its mainnet key.
+    shouldFetchRootKey: !pinnedKey && (options.fetchRootKey ?? options.chainId === LOCAL_CHAIN_ID),
+    ...(pinnedKey ? { rootKey: pinnedKey } : {}),
     verifyQuerySignatures: false,
     retryTimes: 0,
     fetch: ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
@@ -304,7 +326,7 @@ export async function createIcpAdapter(options: IcpAdapterOptions): Promise<IcpA
 /**
  * Builds the ICP adapter from a config entry. `secret` is the signer's 32-byte Ed25519 seed in hex
  * (64 characters) or base64 ({@link parseIcpSecret}); `undefined` gives a read-only adapter whose
- * reads are certified against the root key fetched from `rpcUrl`.
+ * reads are certified against the root key (fetched from `rpcUrl` only for `icp:local`, else mainnet's).
  */
 export const icpAdapterFactory: AdapterFactory = async (chain, secret) =>
   createIcpAdapter({

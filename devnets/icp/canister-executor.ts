@@ -1,8 +1,9 @@
 /**
  * Runs one canister's Wasm module with IC message semantics on top of {@link systemApiImports}:
  *
- * - updates commit their changes (Wasm memory, globals, stable memory, certified data) only when the
- *   message completes; a trap (explicit `ic0.trap`, `unreachable`, out-of-bounds…) rolls all of it back;
+ * - updates commit their changes (Wasm memory, globals, stable memory, certified data) when the
+ *   message completes — with a reply or an explicit `msg_reject` (IC0406), which the IC commits too;
+ *   a trap (explicit `ic0.trap`, `unreachable`, out-of-bounds…) rolls all of it back;
  * - queries always roll back (their changes are discarded, even when called as an update);
  * - `install` runs the start function and `canister_init`; `upgrade` runs `canister_pre_upgrade` on
  *   the old module, keeps only stable memory, then the new module's `canister_post_upgrade`; a trap
@@ -29,6 +30,10 @@ import {
   systemApiImports,
 } from './system-api.ts'
 import { Wasm, type WasmGlobal, type WasmInstance, type WasmMemory } from './wasm-api.ts'
+import { MEMORY_EXPORT } from './wasm-globals.ts'
+
+/** A module the devnet cannot run (reported as IC0505). */
+class ModuleRejected extends Error {}
 
 export type { CanisterHeader, MessageOptions, MessageResult } from './canister-types.ts'
 
@@ -46,7 +51,7 @@ export interface CanisterExecutor {
     arg: Uint8Array,
     o: MessageOptions,
   ): MessageResult
-  /** An update call (ingress): committed unless it traps. */
+  /** An update call (ingress): committed unless it traps (a reject, IC0406, commits). */
   update(method: string, arg: Uint8Array, o: MessageOptions): MessageResult
   /** A query: never changes state. */
   query(method: string, arg: Uint8Array, o: MessageOptions): MessageResult
@@ -119,7 +124,7 @@ function makeExecutor(
     },
     debugPrint: (t) => log(`[canister ${idText()}] ${t}`),
   }
-  const memory = () => instance!.exports.mem as WasmMemory
+  const memory = () => instance!.exports[MEMORY_EXPORT] as WasmMemory
   const imports = systemApiImports(state, memory, () => {
     if (!ctx) throw new CanisterTrap('no message in progress', false)
     return ctx
@@ -185,7 +190,16 @@ function makeExecutor(
         : reject(5, 'IC0502', `Error from Canister ${idText()}: Canister trapped: ${e.message}`)
     if (e instanceof Wasm.RuntimeError || e instanceof RangeError)
       return reject(5, 'IC0502', `Error from Canister ${idText()}: Canister trapped: ${e.message}`)
-    throw e
+    // Anything else thrown while the canister ran (e.g. a host function given bad values) is a trap
+    // too: the message is rolled back and the devnet keeps serving.
+    return reject(5, 'IC0502', `Error from Canister ${idText()}: Canister trapped: ${String(e)}`)
+  }
+  /** An install failure as the IC reports it: traps as traps, anything else as an invalid module. */
+  const installFailure = (e: unknown): MessageResult => {
+    if (e instanceof CanisterTrap || e instanceof Wasm.RuntimeError || e instanceof RangeError)
+      return trapResult(e)
+    const why = e instanceof ModuleRejected || e instanceof Wasm.LinkError ? e.message : String(e)
+    return reject(5, 'IC0505', `Wasm module of canister ${idText()} is not valid: ${why}`)
   }
   const call = (name: string) => {
     const f = instance!.exports[name]
@@ -208,6 +222,7 @@ function makeExecutor(
     const isQueryMethod = !exportName.startsWith('canister_update')
     const c = message(isQueryMethod ? 'query' : 'update', method, arg, o.caller, o.time, o.dataCertificate)
     let result: MessageResult
+    let completed = false
     try {
       withCtx(c, () => call(exportName))
       result = c.outcome
@@ -219,10 +234,12 @@ function makeExecutor(
               `Error from Canister ${idText()}: Canister rejected the message: ${c.outcome.message}`,
             )
         : reject(5, 'IC0506', `Canister ${idText()} did not produce a response`)
+      completed = c.outcome !== undefined
     } catch (e) {
       result = trapResult(e)
     }
-    if (result.kind === 'reply' && !isQueryMethod && kind === 'update') {
+    // An update that replied or rejected (msg_reject) commits, as on the IC; a trap rolls back.
+    if (completed && !isQueryMethod && kind === 'update') {
       committed = snapshot()
       stableCopied = false
     } else applySnapshot(committed, message('start', '', new Uint8Array(0), o.caller, o.time))
@@ -283,14 +300,18 @@ function makeExecutor(
         stableCopied = false
         loaded = next
         instance = newInstance(next, message('start', '', new Uint8Array(0), o.caller, o.time))
+        if (!(instance.exports[MEMORY_EXPORT] instanceof Wasm.Memory))
+          throw new ModuleRejected('the devnet runs only modules that have a memory')
         const kind: MessageKind = mode === 'upgrade' ? 'post_upgrade' : 'init'
         withCtx(message(kind, '', arg, o.caller, o.time), () => call(`canister_${kind}`))
+        const snap = snapshot()
         state.version += 1n
-        committed = snapshot()
+        committed = snap
         stableCopied = false
         return { kind: 'reply', data: new Uint8Array(0) }
       } catch (e) {
-        const r = trapResult(e)
+        // Any failure (trap, link error, missing export…) leaves the canister as it was.
+        const r = installFailure(e)
         restoreBefore()
         if (!before.loaded) {
           instance = undefined

@@ -4,13 +4,13 @@
  * with the dev signer as its submitter — or, with `rpcUrl`, an existing replica (e.g. dfx / PocketIC
  * from docker-compose), where the canister is deployed the same way through the management canister.
  */
-import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { Principal } from '@dfinity/principal'
-import { createIcpAdapter, parseIcpSecret } from '../../adapters/icp/icp-adapter.ts'
+import { createIcpAdapter } from '../../adapters/icp/icp-adapter.ts'
 import type { DevChain, StartDevChain } from '../dev-chain.ts'
-import { readOrCreateSigner, readRememberedContract, rememberContract } from '../dev-chain-files.ts'
+import { readRememberedContract, rememberContract } from '../dev-chain-files.ts'
 import { deployAnchorCanister, devnetAgent } from './deploy-anchor.ts'
+import { readOrCreateIcpSigner } from './dev-signer.ts'
 import { startIcpDevnet } from './icp-devnet.ts'
 
 /** The dev chain's CAIP-2 id. */
@@ -39,12 +39,8 @@ export const startIcpDevChain: StartDevChain = async (options): Promise<DevChain
   const rpcUrl = options.rpcUrl ?? devnet!.url
   try {
     const signerKeyFile = join(options.dataDir, 'icp-signer.key')
-    // The dev signer: an Ed25519 seed in hex, created on first start.
-    const { secret, identity } = await readOrCreateSigner(
-      signerKeyFile,
-      (s) => ({ secret: s, identity: parseIcpSecret(s) }),
-      () => randomBytes(32).toString('hex'),
-    )
+    // The dev signer: an Ed25519 seed in hex, created on first start (an unreadable file is an error).
+    const { secret, identity } = await readOrCreateIcpSigner(signerKeyFile)
     const chainFile = join(options.dataDir, 'icp.json')
     let contract = await readRememberedContract(chainFile)
     if (!contract || !(await installed(rpcUrl, contract))) {

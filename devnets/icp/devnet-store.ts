@@ -10,7 +10,8 @@ import { join } from 'node:path'
 import { type CanisterExecutor, type CanisterHeader, restoreCanister } from './canister-executor.ts'
 import { randomRootSecret } from './certification.ts'
 
-function writeAtomic(path: string, data: Uint8Array | string, mode = 0o644): void {
+/** Writes `data` to a temp file and renames it over `path`. */
+export function writeAtomic(path: string, data: Uint8Array | string, mode = 0o644): void {
   const tmp = `${path}.${process.pid}.tmp`
   writeFileSync(tmp, data, { mode })
   renameSync(tmp, path)
@@ -58,22 +59,31 @@ export function openDevnetStore(dataDir: string) {
         Buffer.concat([len, header, s.heap, s.stable]),
       )
     },
+    /** Whether a state file exists for this canister id. */
+    hasCanister(id: Uint8Array): boolean {
+      return existsSync(join(dataDir, 'canisters', `${Buffer.from(id).toString('hex')}.state`))
+    },
     loadCanisters(log: (s: string) => void): CanisterExecutor[] {
       const out: CanisterExecutor[] = []
       for (const f of readdirSync(join(dataDir, 'canisters'))) {
         if (!f.endsWith('.state')) continue
-        const raw = readFileSync(join(dataDir, 'canisters', f))
-        const n = raw.readUInt32BE(0)
-        const header = JSON.parse(raw.subarray(4, 4 + n).toString('utf8')) as CanisterHeader & {
-          heapLength: number
+        try {
+          const raw = readFileSync(join(dataDir, 'canisters', f))
+          const n = raw.readUInt32BE(0)
+          const header = JSON.parse(raw.subarray(4, 4 + n).toString('utf8')) as CanisterHeader & {
+            heapLength: number
+          }
+          const heap = new Uint8Array(raw.subarray(4 + n, 4 + n + header.heapLength))
+          const stable = new Uint8Array(raw.subarray(4 + n + header.heapLength))
+          const wasm = header.moduleHash
+            ? new Uint8Array(readFileSync(join(dataDir, 'modules', `${header.moduleHash}.wasm`)))
+            : undefined
+          const id = new Uint8Array(Buffer.from(f.slice(0, -'.state'.length), 'hex'))
+          out.push(restoreCanister(id, { header, heap, stable }, wasm, log))
+        } catch (e) {
+          // One unreadable canister (e.g. its module file missing) must not keep the subnet down.
+          log(`skipping canister ${f.slice(0, -'.state'.length)}: ${(e as Error).message}`)
         }
-        const heap = new Uint8Array(raw.subarray(4 + n, 4 + n + header.heapLength))
-        const stable = new Uint8Array(raw.subarray(4 + n + header.heapLength))
-        const wasm = header.moduleHash
-          ? new Uint8Array(readFileSync(join(dataDir, 'modules', `${header.moduleHash}.wasm`)))
-          : undefined
-        const id = new Uint8Array(Buffer.from(f.slice(0, -'.state'.length), 'hex'))
-        out.push(restoreCanister(id, { header, heap, stable }, wasm, log))
       }
       return out
     },

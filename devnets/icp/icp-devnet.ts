@@ -18,62 +18,15 @@ import { type CanisterExecutor, createCanister, type MessageResult } from './can
 import { certify, rootKeyFrom } from './certification.ts'
 import { openDevnetStore } from './devnet-store.ts'
 import { listen } from './http-endpoint.ts'
+import type { IcpDevnet, IcpDevnetOptions } from './icp-devnet-options.ts'
 import { callManagement, MANAGEMENT_CANISTER_ID } from './management-canister.ts'
 import { authenticate, type CborValue, HttpRejection } from './request-auth.ts'
+import { openRequestHistory } from './request-history.ts'
 import { canisterEntries, requestStatusEntries, type StateEntry, stateTree } from './state-tree.ts'
 
-/** Options of {@link startIcpDevnet}. */
-export interface IcpDevnetOptions {
-  readonly host?: string
-  /** 0 = any free port. */
-  readonly port?: number
-  /** State folder (default: a new temp folder). */
-  readonly dataDir?: string
-  /** Accepted for the common devnet shape; every call is certified at once (no blocks). */
-  readonly blockMs?: number
-  /** Canister `debug_print` and devnet notes (default: silent). */
-  readonly log?: (line: string) => void
-  /** Called after each executed message (bench hook). */
-  readonly onExecute?: (e: {
-    kind: 'update' | 'query'
-    method: string
-    /** Execution in the canister (including the executor's commit snapshot or rollback). */
-    ms: number
-    /** Writing the committed state to the data folder (0 for queries and rejected calls). */
-    persistMs: number
-    argBytes: number
-    /** Textual principal of the caller. */
-    sender: string
-  }) => void
-  /** Called after each answered HTTP request with its body sizes (bench hook). */
-  readonly onRequest?: (e: {
-    path: string
-    status: number
-    requestBytes: number
-    responseBytes: number
-  }) => void
-}
-
-/** A running devnet. */
-export interface IcpDevnet {
-  /** `http://host:port`, the agent's `host`. */
-  readonly url: string
-  /** The DER-encoded BLS root public key (what `/api/v2/status` serves). */
-  readonly rootKey: Uint8Array
-  readonly dataDir: string
-  /** Ids (textual) of the canisters on the subnet. */
-  canisterIds(): string[]
-  /** Stops the HTTP server; state stays in `dataDir`. Idempotent. */
-  stop(): Promise<void>
-}
+export type { IcpDevnet, IcpDevnetOptions } from './icp-devnet-options.ts'
 
 const MAX_REQUEST_STATUSES = 10_000
-
-interface RequestStatus {
-  readonly sender: Uint8Array
-  readonly time: bigint
-  readonly result: MessageResult
-}
 
 /**
  * Starts the devnet.
@@ -91,24 +44,37 @@ export async function startIcpDevnet(options: IcpDevnetOptions = {}): Promise<Ic
   const canisters = new Map<string, CanisterExecutor>()
   const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
   for (const c of store.loadCanisters(log)) canisters.set(hex(c.id), c)
-  const requests = new Map<string, RequestStatus>()
   let lastTime = 0n
   const now = () => {
     const t = BigInt(Date.now()) * 1_000_000n
     lastTime = t > lastTime ? t : lastTime + 1n
     return lastTime
   }
+  const requests = openRequestHistory(
+    join(dataDir, 'requests.log'),
+    options.maxRequestStatuses ?? MAX_REQUEST_STATUSES,
+    now,
+  )
 
+  /** An id in use, or with a state file the devnet could not load (kept, never overwritten). */
+  const taken = (id: Uint8Array) => canisters.has(hex(id)) || store.hasCanister(id)
   const host = {
     createCanister(controllers: Uint8Array[], specifiedId: Uint8Array | undefined) {
       let id = specifiedId
-      if (!id || canisters.has(hex(id))) {
+      if (id && taken(id))
+        return {
+          kind: 'reject' as const,
+          code: 5 as const,
+          errorCode: 'IC0538',
+          message: `Canister ${Principal.fromUint8Array(id).toText()} is already installed.`,
+        }
+      while (!id || taken(id)) {
         id = new Uint8Array(10)
         new DataView(id.buffer).setBigUint64(0, BigInt(meta.nextCanisterIndex++))
         id[8] = 1
         id[9] = 1
-        store.saveMeta(meta)
       }
+      store.saveMeta(meta)
       const c = createCanister(id, controllers, log)
       canisters.set(hex(id), c)
       store.saveCanister(c)
@@ -179,7 +145,8 @@ export async function startIcpDevnet(options: IcpDevnetOptions = {}): Promise<Ic
       } else {
         r = c.update(method, arg, o)
         executed = performance.now()
-        if (r.kind === 'reply' && !c.isQuery(method)) store.saveCanister(c)
+        // A reply or an explicit reject (IC0406) committed the canister's changes; a trap did not.
+        if ((r.kind === 'reply' || r.errorCode === 'IC0406') && !c.isQuery(method)) store.saveCanister(c)
       }
     }
     options.onExecute?.({
@@ -234,7 +201,7 @@ export async function startIcpDevnet(options: IcpDevnetOptions = {}): Promise<Ic
     const expected = { call: 'call', query: 'query', read_state: 'read_state' }[m[3] as 'call']
     if (type !== expected)
       throw new HttpRejection(400, `Expected request_type ${expected}, got ${String(type)}`)
-    if (type === 'read_state') return send(200, { certificate: readState(auth.sender, content.paths) })
+    if (type === 'read_state') return send(200, { certificate: readState(auth.sender, ecid, content.paths) })
     const canisterId = content.canister_id
     const method = content.method_name
     const arg = content.arg
@@ -254,16 +221,12 @@ export async function startIcpDevnet(options: IcpDevnetOptions = {}): Promise<Ic
       )
     }
     const idHex = hex(auth.requestId)
-    let status = requests.get(idHex)
-    if (!status) {
-      status = {
-        sender: auth.sender,
-        time: now(),
-        result: execute(canisterId, ecid, method, arg, auth.sender, 'update'),
-      }
-      requests.set(idHex, status)
-      if (requests.size > MAX_REQUEST_STATUSES) requests.delete(requests.keys().next().value!)
-    }
+    // A request id seen before (a retry or a replay within its expiry) is answered, never re-executed.
+    const status =
+      requests.get(idHex) ??
+      requests.run(idHex, auth.sender, BigInt(content.ingress_expiry as bigint), () =>
+        execute(canisterId, ecid, method, arg, auth.sender, 'update'),
+      )
     if (m[1] === 'v2') return send(202)
     return send(200, {
       status: 'replied',
@@ -271,7 +234,7 @@ export async function startIcpDevnet(options: IcpDevnetOptions = {}): Promise<Ic
     })
   }
 
-  const readState = (sender: Uint8Array, paths: CborValue | undefined): Uint8Array => {
+  const readState = (sender: Uint8Array, ecid: Uint8Array, paths: CborValue | undefined): Uint8Array => {
     if (!Array.isArray(paths) || paths.length > 100)
       throw new HttpRejection(400, 'read_state needs paths (at most 100)')
     const entries: StateEntry[] = []
@@ -285,8 +248,14 @@ export async function startIcpDevnet(options: IcpDevnetOptions = {}): Promise<Ic
         if (s && !Buffer.from(s.sender).equals(sender))
           throw new HttpRejection(403, 'request_status of another sender')
         if (s) entries.push(...requestStatusEntries(id, s.result))
-      } else if (h === 'canister' && id) entries.push(...canisterEntries(id, canisters.get(hex(id))))
-      else if (h !== 'time' && h !== 'subnet')
+      } else if (h === 'canister' && id) {
+        if (!Buffer.from(id).equals(ecid))
+          throw new HttpRejection(
+            400,
+            `Effective canister id in URL ${Principal.fromUint8Array(ecid).toText()} does not match requested canister id ${hex(id)}`,
+          )
+        entries.push(...canisterEntries(id, canisters.get(hex(id))))
+      } else if (h !== 'time' && h !== 'subnet')
         throw new HttpRejection(404, `unsupported read_state path ${h}`)
     }
     return certify(stateTree(now(), entries), key)

@@ -57,8 +57,11 @@ export const managementIdlFactory: IDL.InterfaceFactory = ({ IDL: I }) => {
 
 /** What the management canister needs from the devnet. */
 export interface ManagementHost {
-  /** Creates an empty canister with these controllers and returns its id. */
-  createCanister(controllers: Uint8Array[], specifiedId: Uint8Array | undefined): Uint8Array
+  /** Creates an empty canister with these controllers and returns its id (a reject when `specifiedId` is taken). */
+  createCanister(
+    controllers: Uint8Array[],
+    specifiedId: Uint8Array | undefined,
+  ): Uint8Array | Extract<ManagementResult, { kind: 'reject' }>
   canisterExists(id: Uint8Array): boolean
   controllersOf(id: Uint8Array): Uint8Array[]
   setControllers(id: Uint8Array, controllers: Uint8Array[]): void
@@ -123,6 +126,7 @@ export function callManagement(
         ]
         const controllers = a.settings[0]?.controllers[0]?.map((p) => p.toUint8Array()) ?? [caller]
         const id = host.createCanister(controllers, a.specified_id[0]?.toUint8Array())
+        if (!(id instanceof Uint8Array)) return id
         return reply([CreateResult], [{ canister_id: Principal.fromUint8Array(id) }])
       }
       case 'install_code': {

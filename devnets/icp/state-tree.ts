@@ -34,9 +34,10 @@ export function stateTree(timeNs: bigint, entries: StateEntry[]): LabeledTree {
   return root
 }
 
-/** `request_status/<id>/…` of a finished call. */
-export function requestStatusEntries(id: Uint8Array, result: MessageResult): StateEntry[] {
+/** `request_status/<id>/…` of a finished call (`done` when its outcome is no longer kept). */
+export function requestStatusEntries(id: Uint8Array, result: MessageResult | undefined): StateEntry[] {
   const p = (l: string) => ['request_status', id, l]
+  if (!result) return [[p('status'), utf8('done')]]
   return result.kind === 'reply'
     ? [
         [p('status'), utf8('replied')],

@@ -25,6 +25,8 @@ interface WasmApi {
   Module: new (bytes: Uint8Array) => WasmModule
   Instance: new (module: WasmModule, imports: WasmImports) => WasmInstance
   RuntimeError: new (message?: string) => Error
+  LinkError: new (message?: string) => Error
+  Memory: new (d: { initial: number }) => WasmMemory
 }
 
 /** `globalThis.WebAssembly`. */

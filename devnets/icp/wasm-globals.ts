@@ -1,5 +1,6 @@
 /**
- * Rewrites a canister module so that every mutable global is exported (`__mero_global_<i>`). The
+ * Rewrites a canister module so that every mutable global is exported (`__mero_global_<i>`), and
+ * memory 0 as `__mero_memory`. The
  * executor needs this to snapshot and restore a canister's full Wasm state (memory + globals), the way
  * the IC's own instrumentation does: a trapping message rolls back to the snapshot, and the snapshot
  * is what persists in the data folder. Only the export section changes; code is untouched.
@@ -7,6 +8,8 @@
 
 /** Prefix of the added exports. */
 export const GLOBAL_EXPORT_PREFIX = '__mero_global_'
+/** Name under which memory 0 is exported (whatever the module calls it, if it exports it at all). */
+export const MEMORY_EXPORT = '__mero_memory'
 
 /** A rewritten module and the names of the exported mutable globals, in index order. */
 export interface InstrumentedModule {
@@ -79,6 +82,7 @@ export function exportMutableGlobals(wasm: Uint8Array): InstrumentedModule {
     throw new Error('wasm: bad magic')
   r.pos = 8
   let importedGlobals = 0
+  let memories = 0
   const mutable: number[] = []
   const sections: { id: number; start: number; end: number; bodyStart: number }[] = []
   while (r.pos < wasm.length) {
@@ -100,6 +104,7 @@ export function exportMutableGlobals(wasm: Uint8Array): InstrumentedModule {
           r.u32()
           if (flags & 1) r.u32()
         } else if (kind === 2) {
+          memories++
           const flags = r.byte()
           r.u32()
           if (flags & 1) r.u32()
@@ -109,6 +114,8 @@ export function exportMutableGlobals(wasm: Uint8Array): InstrumentedModule {
           importedGlobals++
         } else throw new Error('wasm: bad import kind')
       }
+    } else if (id === 5) {
+      memories += r.u32()
     } else if (id === 6) {
       const n = r.u32()
       for (let i = 0; i < n; i++) {
@@ -131,7 +138,11 @@ export function exportMutableGlobals(wasm: Uint8Array): InstrumentedModule {
     const name = new TextEncoder().encode(names[k])
     added.push(...leb(name.length), ...name, 0x03, ...leb(i))
   }
-  const body = new Uint8Array([...leb(count + mutable.length), ...rest, ...added])
+  if (memories > 0) {
+    const name = new TextEncoder().encode(MEMORY_EXPORT)
+    added.push(...leb(name.length), ...name, 0x02, 0x00)
+  }
+  const body = new Uint8Array([...leb(count + mutable.length + (memories > 0 ? 1 : 0)), ...rest, ...added])
   const header = new Uint8Array([7, ...leb(body.length)])
   const out = new Uint8Array(exp.start + header.length + body.length + (wasm.length - exp.end))
   out.set(wasm.subarray(0, exp.start), 0)

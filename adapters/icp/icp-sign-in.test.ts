@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import { describe, it } from 'node:test'
+import { IC_REQUEST_AUTH_DELEGATION_DOMAIN_SEPARATOR, requestIdOf, wrapDER } from '@dfinity/agent'
+import { Delegation, DelegationChain, Ed25519KeyIdentity } from '@dfinity/identity'
+import { Principal } from '@dfinity/principal'
+import { encode } from 'cborg'
+import {
+  certify,
+  hashTreeOf,
+  type LabeledTree,
+  label,
+  randomRootSecret,
+  reconstruct,
+  rootKeyFrom,
+} from '../../devnets/icp/certification.ts'
+import { leb128 } from '../../devnets/icp/request-auth.ts'
+import { CANISTER_SIG_OID } from './ic-certificate.ts'
+import { verifyIcpSignIn } from './icp-sign-in.ts'
+
+const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest())
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+const rootSecret = randomRootSecret()
+const rootKey = rootKeyFrom(rootSecret).publicKeyDer
+const msg = new TextEncoder().encode('localhost wants you to sign in with your ICP account')
+const inMs = (ms: number) => BigInt(Date.now() + ms) * 1_000_000n
+
+/** A canister signature (Internet Identity style) over `message`, certified at `timeMs`. */
+function canisterSignature(seed: Uint8Array, message: Uint8Array, timeMs: number) {
+  const ii = Principal.fromText('rdmx6-jaaaa-aaaaa-aaadq-cai')
+  const tree = hashTreeOf(
+    new Map([
+      [
+        label('sig'),
+        new Map([[label(sha256(seed)), new Map([[label(sha256(message)), new Uint8Array(0)]])]]),
+      ],
+    ]),
+  )
+  const state: LabeledTree = new Map<string, LabeledTree>([
+    [label('time'), leb128(BigInt(timeMs) * 1_000_000n)],
+    [
+      label('canister'),
+      new Map([[label(ii.toUint8Array()), new Map([[label('certified_data'), reconstruct(tree)]])]]),
+    ],
+  ])
+  const certificate = certify(state, rootKeyFrom(rootSecret))
+  const publicKey = wrapDER(
+    new Uint8Array([ii.toUint8Array().length, ...ii.toUint8Array(), ...seed]),
+    CANISTER_SIG_OID,
+  )
+  return { publicKey, signature: new Uint8Array(encode({ certificate, tree })) }
+}
+
+/** Sign-in with an II-style chain whose canister signature was certified `ageMs` ago. */
+async function iiSignIn(ageMs: number) {
+  const session = Ed25519KeyIdentity.generate()
+  const delegation = new Delegation(new Uint8Array(session.getPublicKey().toDer()), inMs(600_000))
+  const toSign = new Uint8Array([
+    ...IC_REQUEST_AUTH_DELEGATION_DOMAIN_SEPARATOR,
+    ...requestIdOf({ pubkey: delegation.pubkey, expiration: delegation.expiration }),
+  ])
+  const cs = canisterSignature(new Uint8Array(randomBytes(32)), toSign, Date.now() - ageMs)
+  const chain = DelegationChain.fromDelegations(
+    [{ delegation, signature: cs.signature as never }],
+    cs.publicKey as never,
+  )
+  const account = `icp:local:${Principal.selfAuthenticating(new Uint8Array(cs.publicKey)).toText()}`
+  const signature = new Uint8Array(await session.sign(msg))
+  return verifyIcpSignIn(
+    { account, message: msg, signature, extra: { delegationChain: chain.toJSON() } },
+    rootKey,
+  )
+}
+
+describe('ICP sign-in', () => {
+  it('a small-order Ed25519 root and session key (identity point, s = 0) does not sign in', async () => {
+    const der = new Uint8Array([
+      ...Buffer.from('302a300506032b6570032100', 'hex'),
+      1,
+      ...new Array(31).fill(0),
+    ])
+    const sig = new Uint8Array([1, ...new Array(63).fill(0)])
+    const delegationChain = {
+      publicKey: hex(der),
+      delegations: [
+        { delegation: { pubkey: hex(der), expiration: inMs(600_000).toString(16) }, signature: hex(sig) },
+      ],
+    }
+    const account = `icp:local:${Principal.selfAuthenticating(der).toText()}`
+    assert.equal(
+      await verifyIcpSignIn({ account, message: msg, signature: sig, extra: { delegationChain } }, rootKey),
+      false,
+    )
+  })
+
+  it('a canister signature certified an hour ago, in an unexpired delegation, signs in; one from the future does not', async () => {
+    assert.equal(await iiSignIn(0), true)
+    assert.equal(await iiSignIn(3_600_000), true)
+    assert.equal(await iiSignIn(-3_600_000), false)
+  })
+
+  it('a delegation restricted to targets does not sign in', async () => {
+    const root = Ed25519KeyIdentity.generate()
+    const session = Ed25519KeyIdentity.generate()
+    const account = `icp:local:${root.getPrincipal().toText()}`
+    const signature = new Uint8Array(await session.sign(msg))
+    const signIn = async (targets?: Principal[]) => {
+      const chain = await DelegationChain.create(
+        root,
+        session.getPublicKey(),
+        new Date(Date.now() + 600_000),
+        {
+          ...(targets ? { targets } : {}),
+        },
+      )
+      return verifyIcpSignIn(
+        { account, message: msg, signature, extra: { delegationChain: chain.toJSON() } },
+        rootKey,
+      )
+    }
+    assert.equal(await signIn(), true)
+    assert.equal(await signIn([Principal.fromText('rdmx6-jaaaa-aaaaa-aaadq-cai')]), false)
+  })
+})
