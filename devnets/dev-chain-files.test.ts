@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -43,7 +43,7 @@ describe('dev chain files', () => {
     assert.equal((await stat(file)).mode & 0o777, 0o600)
   })
 
-  it('creates a signer once, then reads the same one back; an unparsable key is replaced', async () => {
+  it('creates a signer once, then reads the same one back; an unparsable key is an error, never replaced', async () => {
     const file = join(dir, 'own-signer.key')
     let created = 0
     const parse = (s: string) => {
@@ -56,8 +56,19 @@ describe('dev chain files', () => {
     assert.equal((await stat(file)).mode & 0o777, 0o600)
     assert.deepEqual(await readOrCreateSigner(file, parse, create), first)
     assert.equal(created, 1)
-    await writeFile(file, 'garbage\n')
-    assert.deepEqual(await readOrCreateSigner(file, parse, create), { key: 'aaaaaaa2' })
-    assert.equal(await readFile(file, 'utf8'), 'aaaaaaa2\n')
+    await writeFile(file, 'garbage-secret\n')
+    await assert.rejects(readOrCreateSigner(file, parse, create), (e: Error) => {
+      assert.equal(e.name, 'InvalidConfig')
+      assert.match(e.message, /own-signer\.key exists but does not hold a signer secret/)
+      assert.doesNotMatch(e.message, /garbage-secret/)
+      return true
+    })
+    assert.equal(await readFile(file, 'utf8'), 'garbage-secret\n', 'the old key file is kept')
+    assert.equal(created, 1)
+    // concurrent first starts agree on one key
+    const fresh = join(dir, 'race.key')
+    const keys = await Promise.all([1, 2, 3, 4].map(() => readOrCreateSigner(fresh, parse, create)))
+    assert.equal(new Set(keys.map((k) => k.key)).size, 1)
+    assert.equal((await readdir(dir)).filter((f) => f.endsWith('.tmp')).length, 0)
   })
 })

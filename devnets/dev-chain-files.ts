@@ -3,7 +3,9 @@
  * (`<kind>.json`, `{ chainId, contract }`, so a restart reuses it instead of deploying again) and the
  * submitter's key file (the node config's `signerKeyFile`, mode 0600).
  */
-import { readFile, writeFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { link, readFile, unlink, writeFile } from 'node:fs/promises'
+import { InvalidConfig } from '../src/core/errors.ts'
 
 /**
  * The contract id remembered in `file` by {@link rememberContract}; `undefined` when there is none
@@ -40,8 +42,11 @@ export async function writeSignerKeyFile(file: string, secret: string): Promise<
 
 /**
  * The signer of a data folder that creates its own key on first start: `parse` of the key in `file`,
- * or, when there is none that parses, a fresh `create()`d secret written there with
- * {@link writeSignerKeyFile} (replacing the unreadable one) and parsed.
+ * or, when there is no such file, a fresh `create()`d secret. An existing file that cannot be read or
+ * parsed is never replaced (that would silently change the submitter and lose the old key): it is an
+ * `InvalidConfig` naming the file, never echoing its content. A new key is written to a temp file
+ * (mode 0600) and linked into place, so a crash leaves no key file or a complete one, and a concurrent
+ * creator's key is never overwritten.
  *
  * @example
  * const operator = await readOrCreateSigner(file, (s) => Keypair.fromSecret(s), () => Keypair.random().secret())
@@ -51,11 +56,38 @@ export async function readOrCreateSigner<T>(
   parse: (secret: string) => T,
   create: () => string,
 ): Promise<T> {
-  try {
-    return parse((await readFile(file, 'utf8')).trim())
-  } catch {
-    const secret = create()
-    await writeSignerKeyFile(file, secret)
-    return parse(secret)
+  const parsed = (secret: string): T => {
+    try {
+      return parse(secret)
+    } catch {
+      throw keyFileError(file, 'exists but does not hold a signer secret of this chain')
+    }
+  }
+  for (;;) {
+    let text: string
+    try {
+      text = await readFile(file, 'utf8')
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code !== 'ENOENT') throw keyFileError(file, `cannot be read (${code})`)
+      const secret = create()
+      const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+      await writeFile(tmp, `${secret}\n`, { mode: 0o600 })
+      try {
+        await link(tmp, file)
+        return parsed(secret)
+      } catch (le) {
+        if ((le as NodeJS.ErrnoException).code !== 'EEXIST') throw le
+        continue // created concurrently: read that one
+      } finally {
+        await unlink(tmp).catch(() => {})
+      }
+    }
+    return parsed(text.trim())
   }
 }
+
+const keyFileError = (file: string, problem: string) =>
+  new InvalidConfig(`${file} ${problem}; fix or remove it`, {
+    details: { errors: [{ path: '/chains/signerKeyFile', message: `${file} ${problem}` }] },
+  })

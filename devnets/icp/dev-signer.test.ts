@@ -31,7 +31,7 @@ describe('ICP dev signer key file', () => {
     writeFileSync(file, 'not-a-seed-but-maybe-a-secret\n')
     await assert.rejects(readOrCreateIcpSigner(file), (e: Error) => {
       assert.equal(e.name, 'InvalidConfig')
-      assert.match(e.message, /icp-signer\.key exists but does not hold an ICP signer secret/)
+      assert.match(e.message, /icp-signer\.key exists but does not hold a signer secret/)
       assert.doesNotMatch(e.message, /maybe-a-secret/)
       return true
     })
