@@ -2,21 +2,41 @@
  * Starknet sign-in (DESIGN §8): a wallet signs SNIP-12 typed data; the check asks the account
  * contract itself (`is_valid_signature(hash, signature)`, SRC-6) because Starknet accounts are
  * contracts with their own signature schemes. Implementations answer differently: OpenZeppelin and
- * Argent ≥ 0.3 return `'VALID'` (0x56414c4944), older Argent returns 1, an invalid signature gives 0
- * or a panic. All of those are handled here.
+ * Argent ≥ 0.3 return `'VALID'` (0x56414c4944), Argent's early Cairo 1 accounts (0.2.x) the ERC-1271
+ * magic 0x1626ba7e, Cairo 0 accounts 1 — and Cairo 0 accounts only have the camelCase
+ * `isValidSignature`, so an ENTRYPOINT_NOT_FOUND is retried under that name. An invalid signature
+ * gives 0 or a panic. Malformed input is checked here first: a signature that is not felts is false.
  */
-import { CallData, num, RpcError, type RpcProvider, type TypedData, typedData } from 'starknet'
+import { num, RpcError, type RpcProvider, type TypedData, typedData } from 'starknet'
+import { FELT_PRIME } from '../../contracts/starknet/anchor-calldata.ts'
 import type { SignInCheck } from '../../src/chain/chain-adapter.ts'
 import { InvalidInput } from '../../src/core/errors.ts'
-import { wrapStarknetError } from './starknet-errors.ts'
+import { rpcErrorText, wrapStarknetError } from './starknet-errors.ts'
 
 /** `'VALID'` as a felt. */
 export const SRC6_VALID = 0x56414c4944n
+/** ERC-1271's magic value (Argent Cairo 1 accounts 0.2.x). */
+export const ERC1271_MAGIC = 0x1626ba7en
+/** The answers that mean "valid": `'VALID'`, the ERC-1271 magic, and 1 (Cairo 0 `TRUE`). */
+export const VALID_ANSWERS: readonly bigint[] = [SRC6_VALID, ERC1271_MAGIC, 1n]
+
+/** A felt given as bigint or hex / decimal string, or undefined when it is not one (≥ P included). */
+function feltOrUndefined(v: unknown): bigint | undefined {
+  try {
+    if (typeof v !== 'bigint' && !(typeof v === 'string' && /^(0x[0-9a-fA-F]{1,64}|[0-9]{1,78})$/.test(v)))
+      return undefined
+    const b = BigInt(v)
+    return b >= 0n && b < FELT_PRIME ? b : undefined
+  } catch {
+    return undefined
+  }
+}
 
 /**
  * Asks `account` whether `signature` over `messageHash` is valid (`is_valid_signature` through
- * `starknet_call`). True for `'VALID'` or 1; false for 0, a panic, or an account that is not deployed.
- * Throws `ChainUnavailable` when the node cannot be asked.
+ * `starknet_call`, then `isValidSignature` for Cairo 0 accounts). True for `'VALID'`, 0x1626ba7e or
+ * 1; false for 0, a panic, an account that is not deployed, or a signature that is not felts.
+ * Throws `InvalidInput` for a malformed address or hash, `ChainUnavailable` when the node cannot be asked.
  *
  * @example
  * const ok = await isValidSignature(provider, address, typedData.getMessageHash(td, address), sig)
@@ -27,16 +47,29 @@ export async function isValidSignature(
   messageHash: string | bigint,
   signature: readonly (string | bigint)[],
 ): Promise<boolean> {
+  const address = feltOrUndefined(account)
+  if (address === undefined || address >= 1n << 251n)
+    throw new InvalidInput('account is not a Starknet address', { details: { account: String(account) } })
+  const h = feltOrUndefined(messageHash)
+  if (h === undefined) throw new InvalidInput('message hash is not a felt')
+  if (!Array.isArray(signature) || signature.length === 0 || signature.length > 64) return false
+  const sig = signature.map(feltOrUndefined)
+  if (sig.some((x) => x === undefined)) return false // not felts: nothing a contract could accept
+  const ask = (entrypoint: string) =>
+    provider.callContract({
+      contractAddress: num.toHex(address),
+      entrypoint,
+      calldata: [num.toHex(h), String(sig.length), ...sig.map((x) => num.toHex(x!))],
+    })
   let result: string[]
   try {
-    result = await provider.callContract({
-      contractAddress: num.toHex(account),
-      entrypoint: 'is_valid_signature',
-      calldata: CallData.compile({
-        hash: num.toHex(messageHash),
-        signature: signature.map((s) => num.toHex(s)),
-      }),
-    })
+    try {
+      result = await ask('is_valid_signature')
+    } catch (e) {
+      // Cairo 0 accounts (OpenZeppelin, Argent) only have the camelCase entry point.
+      if (!(e instanceof RpcError && e.code === 40 && entrypointMissing(e))) throw e
+      result = await ask('isValidSignature')
+    }
   } catch (e) {
     // 40 CONTRACT_ERROR: the account panicked (invalid signature on some implementations);
     // 20 CONTRACT_NOT_FOUND: no account there, so nothing signed.
@@ -44,7 +77,13 @@ export async function isValidSignature(
     throw wrapStarknetError('is_valid_signature', e)
   }
   const first = result[0] === undefined ? 0n : BigInt(result[0])
-  return first === SRC6_VALID || first === 1n
+  return VALID_ANSWERS.includes(first)
+}
+
+/** Whether a 40 CONTRACT_ERROR says the entry point does not exist (devnet, Juno, Pathfinder phrasings). */
+function entrypointMissing(e: RpcError): boolean {
+  const text = rpcErrorText(e)
+  return /ENTRYPOINT_NOT_FOUND|Entry point .* not found|EntryPointSelector.*not found/i.test(text)
 }
 
 /** Splits a signature given as bytes (concatenated 32-byte big-endian felts) into felts. */
@@ -88,7 +127,15 @@ export async function verifyStarknetSignIn(
     throw new InvalidInput('message is not valid SNIP-12 typed data')
   }
   const extraSig = check.extra?.signature
-  const signature = Array.isArray(extraSig) ? extraSig.map(String) : feltsFromBytes(check.signature)
+  let signature: string[]
+  if (Array.isArray(extraSig)) signature = extraSig.map(String)
+  else if (
+    check.signature instanceof Uint8Array &&
+    check.signature.length > 0 &&
+    check.signature.length % 32 === 0
+  )
+    signature = feltsFromBytes(check.signature)
+  else return false // not a signature of felts
   return isValidSignature(provider, address, messageHash, signature)
 }
 

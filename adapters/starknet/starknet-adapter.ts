@@ -50,6 +50,10 @@ export interface StarknetAdapterOptions {
   readonly pollMs?: number
   /** Per-request timeout (default 30 s). */
   readonly requestTimeoutMs?: number
+  /** Longest wait for a sent transaction to be accepted (default 300 s), then `ChainUnavailable`. */
+  readonly receiptTimeoutMs?: number
+  /** How long a sent transaction may stay unknown to the node before it counts as dropped (default 30 s). */
+  readonly unknownTxMs?: number
 }
 
 /** The Starknet adapter: a `ChainAdapter` plus Starknet-specific reads. */
@@ -105,6 +109,8 @@ export async function createStarknetAdapter(options: StarknetAdapterOptions): Pr
     chainId: options.chainId,
     chainFelt,
     pollMs,
+    ...(options.receiptTimeoutMs === undefined ? {} : { receiptTimeoutMs: options.receiptTimeoutMs }),
+    ...(options.unknownTxMs === undefined ? {} : { unknownTxMs: options.unknownTxMs }),
   })
 
   const sender: StarknetSender | undefined = account
@@ -263,8 +269,10 @@ export async function createStarknetAdapter(options: StarknetAdapterOptions): Pr
       const r = await call('is_submitter', 'is_submitter', [BigInt(target)], opts.signal)
       return BigInt(r[0] ?? 0) === 1n
     },
-    verifySignIn: (check, opts = {}) =>
-      rpc('verifySignIn', opts.signal, () => verifyStarknetSignIn(provider, chainRef, check)),
+    async verifySignIn(check, opts = {}) {
+      await checkChain(opts.signal)
+      return rpc('verifySignIn', opts.signal, () => verifyStarknetSignIn(provider, chainRef, check))
+    },
     async close() {
       if (closed) return
       closed = true

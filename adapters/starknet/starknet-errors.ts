@@ -23,6 +23,7 @@ export const CONTRACT_PANICS = [
   'INVALID_ROOT',
   'INVALID_SUBMITTER',
   'UNKNOWN_NODE',
+  'INVALID_METADATA',
 ] as const
 
 /** The contract panic named in a node's error text, if any. */
@@ -60,6 +61,13 @@ export function wrapStarknetError(what: string, e: unknown, signal?: AbortSignal
     // JSON-RPC transport-level codes and "unexpected error" are the node's fault: retry.
     if (code === 63 || code === -32603 || code === 429)
       return new ChainUnavailable(`${what}: Starknet node error ${code}`, { details: { code }, cause: e })
+    // 52 INVALID_TRANSACTION_NONCE: another sender used the nonce, or the node's view lags; the
+    // sender re-reads the nonce, so a later attempt can succeed: retryable, not a rejection.
+    if (code === 52)
+      return new ChainUnavailable(`${what}: nonce race (52 ${e.baseError.message})`, {
+        details: { code, reason: 'InvalidNonce' },
+        cause: e,
+      })
     return new ChainRejected(`${what}: Starknet node rejected (${code} ${e.baseError.message})`, {
       details: { code, reason: panic ?? shortReason(text) },
     })

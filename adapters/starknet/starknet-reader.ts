@@ -11,7 +11,12 @@ import {
 } from '../../contracts/starknet/anchor-calldata.ts'
 import type { OnChainAnchor } from '../../src/chain/chain-adapter.ts'
 import { guardChainCall } from '../../src/chain/guard-chain-call.ts'
-import { ChainRejected, isMeroError, NotRegisteredSubmitter } from '../../src/core/errors.ts'
+import {
+  ChainRejected,
+  ChainUnavailable,
+  isMeroError,
+  NotRegisteredSubmitter,
+} from '../../src/core/errors.ts'
 import { panicIn, wrapStarknetError } from './starknet-errors.ts'
 
 /** What the reader needs. */
@@ -25,6 +30,10 @@ export interface StarknetReaderOptions {
   readonly chainFelt: string
   /** Receipt polling interval, ms. */
   readonly pollMs: number
+  /** Longest wait for a transaction to be accepted (default 300 s). */
+  readonly receiptTimeoutMs?: number
+  /** Longest time a sent transaction may stay unknown to the node (29) before it counts as dropped (default 30 s). */
+  readonly unknownTxMs?: number
 }
 
 /** Creates the reader (see the module comment). */
@@ -34,6 +43,8 @@ export function createStarknetReader({
   chainId,
   chainFelt,
   pollMs,
+  receiptTimeoutMs = 300_000,
+  unknownTxMs = 30_000,
 }: StarknetReaderOptions) {
   let chainChecked = false
   const rpc = async <T>(what: string, signal: AbortSignal | undefined, f: () => Promise<T>): Promise<T> => {
@@ -49,14 +60,16 @@ export function createStarknetReader({
       })
     chainChecked = true
   }
-  const call = (what: string, entrypoint: string, calldata: bigint[], signal?: AbortSignal) =>
-    rpc(what, signal, () =>
+  const call = async (what: string, entrypoint: string, calldata: bigint[], signal?: AbortSignal) => {
+    await checkChain(signal) // reads from another chain would be wrong answers, not errors
+    return rpc(what, signal, () =>
       provider.callContract({
         contractAddress: contract,
         entrypoint,
         calldata: calldata.map((c) => c.toString()),
       }),
     )
+  }
 
   const readAnchor = async (root: Uint8Array, signal?: AbortSignal): Promise<OnChainAnchor | null> => {
     const r = decodeAnchorOf(await call('anchor_of', 'anchor_of', u256ToFelts(bytesToBigint(root)), signal))
@@ -71,11 +84,24 @@ export function createStarknetReader({
   }
 
   const waitForReceipt = async (what: string, tx: string, signal?: AbortSignal) => {
+    const start = Date.now()
+    let firstUnknown: number | undefined
     for (;;) {
       const st = await rpc(what, signal, () => provider.getTransactionStatus(tx)).catch((e) => {
         if (isMeroError(e) && e.details.code === 29) return undefined // not visible yet
         throw e
       })
+      const now = Date.now()
+      if (st) firstUnknown = undefined
+      else firstUnknown ??= now
+      if (firstUnknown !== undefined && now - firstUnknown >= unknownTxMs)
+        throw new ChainUnavailable(`${what}: the node does not know the transaction (dropped?)`, {
+          details: { tx, reason: 'TransactionDropped' },
+        })
+      if (now - start >= receiptTimeoutMs)
+        throw new ChainUnavailable(`${what}: transaction not accepted in time`, {
+          details: { tx, reason: 'ReceiptTimeout', waitedMs: now - start },
+        })
       if (st?.execution_status === 'REVERTED') {
         const reason = String(st.failure_reason ?? 'reverted')
         const panic = panicIn(reason)

@@ -4,7 +4,7 @@
  * never race for a nonce. starknet.js's `Account.execute` estimates, hashes, signs and broadcasts.
  */
 import { type Account, type Call, RpcError } from 'starknet'
-import { Aborted } from '../../src/core/errors.ts'
+import { Aborted, isMeroError } from '../../src/core/errors.ts'
 import { wrapStarknetError } from './starknet-errors.ts'
 
 /** The serialized sender of one account. */
@@ -13,8 +13,13 @@ export interface StarknetSender {
   send(what: string, calls: Call[], signal?: AbortSignal): Promise<string>
   /** Sends and waits until the transaction is in a block; throws `ChainRejected` when it reverted. */
   sendAndWait(what: string, calls: Call[], signal?: AbortSignal): Promise<string>
-  /** Forget the local nonce (re-read before the next send). */
+  /**
+   * Forget the local nonce (re-read before the next send). Ignored while a send is queued or in
+   * flight: that send sets the nonce from its own value, and forgetting it mid-flight would race.
+   */
   invalidateNonce(): void
+  /** Forget the local nonce even mid-flight (a sent transaction was dropped): sends in flight do not restore it. */
+  forgetNonce(): void
   /** Resolves when no send is running. */
   idle(): Promise<void>
 }
@@ -26,12 +31,16 @@ export function createStarknetSender(
 ): StarknetSender {
   let nonce: bigint | undefined
   let queue: Promise<unknown> = Promise.resolve()
+  let queued = 0 // sends queued or running
+  let generation = 0 // bumped by forgetNonce: an in-flight send must not restore a forgotten nonce
 
   const once = async (what: string, calls: Call[], signal?: AbortSignal): Promise<string> => {
-    nonce ??= BigInt(await account.getNonce('pre_confirmed'))
+    // The nonce this send uses is local: nothing outside the queue may change it mid-flight.
+    const gen = generation
+    const used = nonce ?? BigInt(await account.getNonce('pre_confirmed'))
     if (signal?.aborted) throw new Aborted(`${what}: aborted before broadcasting`)
-    const r = await account.execute(calls, { nonce, tip: 0 })
-    nonce += 1n
+    const r = await account.execute(calls, { nonce: used, tip: 0 })
+    if (gen === generation) nonce = used + 1n
     return r.transaction_hash
   }
 
@@ -54,7 +63,10 @@ export function createStarknetSender(
         throw wrapStarknetError(what, e, signal)
       }
     }
-    const p = queue.then(run, run)
+    queued++
+    const p = queue.then(run, run).finally(() => {
+      queued--
+    })
     queue = p.catch(() => {})
     return p
   }
@@ -63,10 +75,23 @@ export function createStarknetSender(
     send,
     async sendAndWait(what, calls, signal) {
       const tx = await send(what, calls, signal)
-      await waitForReceipt(what, tx, signal)
+      try {
+        await waitForReceipt(what, tx, signal)
+      } catch (e) {
+        // Never seen or timed out: the nonce it used may be free again.
+        if (isMeroError(e) && e.name === 'ChainUnavailable') {
+          generation++
+          nonce = undefined
+        }
+        throw e
+      }
       return tx
     },
     invalidateNonce() {
+      if (queued === 0) nonce = undefined
+    },
+    forgetNonce() {
+      generation++
       nonce = undefined
     },
     async idle() {

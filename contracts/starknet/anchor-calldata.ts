@@ -55,34 +55,66 @@ export function bigintToBytes32(v: bigint): Uint8Array {
 
 /** Serializes a string (UTF-8) as a Cairo `ByteArray`: 31-byte words, then the pending word and its length. */
 export function encodeByteArray(s: string): bigint[] {
-  const bytes = Buffer.from(s, 'utf8')
-  const full = Math.floor(bytes.length / 31)
-  const word = (b: Buffer) => (b.length === 0 ? 0n : BigInt(`0x${b.toString('hex')}`))
+  return encodeByteArrayBytes(Buffer.from(s, 'utf8'))
+}
+
+/** Serializes bytes as a Cairo `ByteArray` (the canonical form `ByteArray` methods build). */
+export function encodeByteArrayBytes(bytes: Uint8Array): bigint[] {
+  const b = Buffer.from(bytes)
+  const full = Math.floor(b.length / 31)
+  const word = (x: Buffer) => (x.length === 0 ? 0n : BigInt(`0x${x.toString('hex')}`))
   const words: bigint[] = []
-  for (let i = 0; i < full; i++) words.push(word(bytes.subarray(i * 31, i * 31 + 31)))
-  const pending = bytes.subarray(full * 31)
+  for (let i = 0; i < full; i++) words.push(word(b.subarray(i * 31, i * 31 + 31)))
+  const pending = b.subarray(full * 31)
   return [BigInt(full), ...words, word(pending), BigInt(pending.length)]
 }
 
-/** Reads a Cairo `ByteArray` at `at`; returns the string and the felts consumed. Throws on malformed input. */
-export function decodeByteArray(felts: readonly bigint[], at = 0): { value: string; used: number } {
+/** Why a felt sequence is not a `ByteArray`: Cairo's `Serde` fails, or it deserializes to a non-canonical value. */
+export class ByteArrayError extends RangeError {
+  constructor(
+    message: string,
+    /** `serde`: Cairo's deserialization fails; `canonical`: it succeeds but no `ByteArray` method would build it. */
+    readonly kind: 'serde' | 'canonical',
+  ) {
+    super(message)
+  }
+}
+
+const U32 = 1n << 32n
+
+/**
+ * Reads a Cairo `ByteArray` at `at` as its derived `Serde` does — `data: Array<bytes31>` (a u32 length,
+ * then felts < 2^248), `pending_word: felt252`, `pending_word_len: u32` — then checks it is canonical
+ * (pending length ≤ 30, pending word fits in it). Returns the bytes and the felts consumed.
+ */
+export function decodeByteArrayBytes(felts: readonly bigint[], at = 0): { bytes: Buffer; used: number } {
   const n = felts[at]
-  if (n === undefined || n > 10_000n) throw new RangeError('bad ByteArray length')
+  if (n === undefined || n < 0n || n >= U32) throw new ByteArrayError('bad ByteArray length', 'serde')
+  if (n > BigInt(felts.length - at - 1)) throw new ByteArrayError('ByteArray runs past the input', 'serde')
   const count = Number(n)
   const words = felts.slice(at + 1, at + 1 + count)
   const pending = felts[at + 1 + count]
   const pendingLen = felts[at + 2 + count]
-  if (words.length !== count || pending === undefined || pendingLen === undefined || pendingLen > 30n)
-    throw new RangeError('bad ByteArray')
+  if (pending === undefined || pendingLen === undefined || pendingLen < 0n || pendingLen >= U32)
+    throw new ByteArrayError('bad ByteArray', 'serde')
+  if (pending < 0n || pending >= FELT_PRIME) throw new ByteArrayError('bad pending word', 'serde')
   const parts: Buffer[] = []
   for (const w of words) {
-    if (w >= 1n << 248n) throw new RangeError('bad bytes31')
+    if (w < 0n || w >= 1n << 248n) throw new ByteArrayError('bad bytes31', 'serde')
     parts.push(Buffer.from(w.toString(16).padStart(62, '0'), 'hex'))
   }
+  if (pendingLen > 30n) throw new ByteArrayError('pending_word_len above 30', 'canonical')
   const plen = Number(pendingLen)
-  if (pending >= 1n << BigInt(8 * plen)) throw new RangeError('bad pending word')
+  if (pending >= 1n << BigInt(8 * plen))
+    throw new ByteArrayError('pending word wider than its length', 'canonical')
   if (plen > 0) parts.push(Buffer.from(pending.toString(16).padStart(plen * 2, '0'), 'hex'))
-  return { value: Buffer.concat(parts).toString('utf8'), used: count + 3 }
+  return { bytes: Buffer.concat(parts), used: count + 3 }
+}
+
+/** Reads a Cairo `ByteArray` at `at` as a UTF-8 string (see {@link decodeByteArrayBytes}); throws on malformed input. */
+export function decodeByteArray(felts: readonly bigint[], at = 0): { value: string; used: number } {
+  const { bytes, used } = decodeByteArrayBytes(felts, at)
+  return { value: bytes.toString('utf8'), used }
 }
 
 /** Calldata of `anchor(log_id: u256, tree_size: u64, root: u256)`. */

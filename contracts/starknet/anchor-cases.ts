@@ -3,18 +3,58 @@
  * against the TypeScript model. `generate-cairo-tests.ts` turns the same table into snforge tests.
  */
 import { readFileSync } from 'node:fs'
-import { anchorCalldata, registerNodeCalldata, selectorOf, u256ToFelts } from './anchor-calldata.ts'
+import {
+  anchorCalldata,
+  encodeByteArray,
+  registerNodeCalldata,
+  selectorOf,
+  u256ToFelts,
+} from './anchor-calldata.ts'
 import { type AnchorModelState, AnchorRevert, constructAnchor, executeAnchor } from './anchor-model.ts'
 
-/** One call step, or a step that sets the block number / timestamp. */
+/** An expected event: `{ Anchored: { log_id, root, tree_size, submitter } }`, `{ NodeRegistered: { node_key, submitter, metadata } }` or `{ NodeRevoked: { node_key, submitter } }`. */
+export type CaseEvent = Readonly<Record<string, Readonly<Record<string, string | number>>>>
+
+/**
+ * One call step, or a step that sets the block number / timestamp. `raw` (hex felts) replaces the
+ * calldata built from `args`, for inputs the typed ABI cannot express (then `ok` is the result felts).
+ * `events`, when present, is exactly what the step emits.
+ */
 export type CaseStep =
   | {
       readonly caller: string
       readonly call: string
       readonly args: Readonly<Record<string, string | number>>
+      readonly raw?: readonly string[]
       readonly expect: { readonly ok: unknown } | { readonly revert: string }
+      readonly events?: readonly CaseEvent[]
     }
   | { readonly block: { readonly number: number; readonly timestamp: number } }
+
+/** The felts (keys, data) of an expected event, as the contract emits it. */
+export function eventFelts(table: CaseTable, ev: CaseEvent): { keys: bigint[]; data: bigint[] } {
+  const [name, f] = Object.entries(ev)[0]!
+  const n = (k: string) => BigInt(f[k] ?? 0)
+  switch (name) {
+    case 'Anchored':
+      return {
+        keys: [selectorOf(name), ...u256ToFelts(n('log_id')), ...u256ToFelts(n('root'))],
+        data: [n('tree_size'), addressOf(table, f.submitter ?? 0)],
+      }
+    case 'NodeRegistered':
+      return {
+        keys: [selectorOf(name), ...u256ToFelts(n('node_key')), addressOf(table, f.submitter ?? 0)],
+        data: encodeByteArray(String(f.metadata ?? '')),
+      }
+    case 'NodeRevoked':
+      return {
+        keys: [selectorOf(name), ...u256ToFelts(n('node_key')), addressOf(table, f.submitter ?? 0)],
+        data: [],
+      }
+    default:
+      throw new Error(`unknown event ${name}`)
+  }
+}
 
 /** The case table. */
 export interface CaseTable {
@@ -57,6 +97,7 @@ export function stepCalldata(table: CaseTable, call: string, a: Record<string, s
 /** The result felts a step expects. */
 export function expectedFelts(table: CaseTable, call: string, ok: unknown): bigint[] {
   if (ok === null) return []
+  if (Array.isArray(ok)) return ok.map((x) => BigInt(x as string))
   if (typeof ok === 'boolean') return [ok ? 1n : 0n]
   if (typeof ok === 'string') return [addressOf(table, ok)]
   const o = ok as Record<string, string | number>
@@ -67,6 +108,12 @@ export function expectedFelts(table: CaseTable, call: string, ok: unknown): bigi
       BigInt(o.height ?? 0),
       BigInt(o.timestamp ?? 0),
       addressOf(table, o.submitter ?? 0),
+    ]
+  if (call === 'node_of')
+    return [
+      addressOf(table, o.submitter ?? 0),
+      o.active ? 1n : 0n,
+      ...encodeByteArray(String(o.metadata ?? '')),
     ]
   throw new Error(`no expectation encoding for ${call}`)
 }
@@ -89,22 +136,26 @@ export function runCaseOnModel(table: CaseTable, caseIndex: number): StepOutcome
       block = { ...s.block }
       return
     }
+    const events = (evs: readonly { keys: bigint[]; data: bigint[] }[]) =>
+      s.events === undefined
+        ? ''
+        : ` events ${JSON.stringify(evs.map((e) => [e.keys, e.data].map((x) => x.join(','))))}`
     const want =
       'revert' in s.expect
-        ? `revert ${s.expect.revert}`
-        : `ok ${expectedFelts(table, s.call, s.expect.ok).join(',')}`
+        ? `revert ${s.expect.revert}${events([])}`
+        : `ok ${expectedFelts(table, s.call, s.expect.ok).join(',')}${events((s.events ?? []).map((e) => eventFelts(table, e)))}`
     let got: string
     try {
       const r = executeAnchor(
         state,
         { caller: addressOf(table, s.caller), height: block.number, timestamp: block.timestamp },
         selectorOf(s.call),
-        stepCalldata(table, s.call, s.args),
+        s.raw ? s.raw.map((x) => BigInt(x)) : stepCalldata(table, s.call, s.args),
       )
-      got = `ok ${r.result.join(',')}`
+      got = `ok ${r.result.join(',')}${events(r.events)}`
     } catch (e) {
       if (!(e instanceof AnchorRevert)) throw e
-      got = `revert ${e.reason}`
+      got = `revert ${e.reason}${events([])}`
     }
     if (got !== want) diffs.push({ step: i, expected: want, actual: got })
   })

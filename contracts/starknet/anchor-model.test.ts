@@ -23,7 +23,11 @@ describe('starknet anchor contract model: the shared case table', () => {
         c.steps.flatMap((s) => ('expect' in s && 'revert' in s.expect ? [s.expect.revert] : [])),
       ),
     )
-    for (const r of reasons) assert.ok(cairo.includes(`'${r}'`), `lib.cairo panics with '${r}'`)
+    // Serde failures come from the compiler-generated ABI wrappers, not from lib.cairo.
+    const generated = (r: string) =>
+      r.startsWith('Failed to deserialize') || r === 'Input too long for arguments'
+    for (const r of [...reasons].filter((x) => !generated(x)))
+      assert.ok(cairo.includes(`'${r}'`), `lib.cairo panics with '${r}'`)
     for (const fn of [
       'anchor',
       'anchor_of',

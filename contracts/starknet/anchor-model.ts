@@ -9,18 +9,26 @@
  * reverted Starknet transaction does).
  */
 import { shortString } from 'starknet'
-import { decodeByteArray, encodeByteArray, feltsToU256, selectorOf, u256ToFelts } from './anchor-calldata.ts'
+import {
+  ByteArrayError,
+  decodeByteArrayBytes,
+  encodeByteArrayBytes,
+  FELT_PRIME,
+  feltsToU256,
+  selectorOf,
+  u256ToFelts,
+} from './anchor-calldata.ts'
 
 /** Persistent storage of one anchor contract instance (JSON-safe: hex strings). */
 export interface AnchorModelState {
   /** Owner address (constructor argument). */
   owner: string
-  /** root (hex u256) → anchor. */
+  /** root (hex u256) → anchor; `treeSize` is a hex u64 (no float rounding above 2^53). */
   anchors: Record<
     string,
-    { logId: string; treeSize: number; height: number; timestamp: number; submitter: string }
+    { logId: string; treeSize: string; height: number; timestamp: number; submitter: string }
   >
-  /** node key (hex u256) → node. */
+  /** node key (hex u256) → node; `metadata` is the ByteArray's bytes as hex (any bytes, not only UTF-8). */
   nodes: Record<string, { submitter: string; active: boolean; metadata: string }>
   /** submitter address → number of active nodes it submits for. */
   activeNodes: Record<string, number>
@@ -58,11 +66,14 @@ export class AnchorRevert extends Error {
 export function constructAnchor(calldata: readonly bigint[]): AnchorModelState {
   if (calldata.length !== 1) throw new AnchorRevert('Failed to deserialize param #1')
   const owner = calldata[0]!
+  if (owner < 0n || owner >= ADDRESS_BOUND) throw new AnchorRevert('Failed to deserialize param #1')
   if (owner === 0n) throw new AnchorRevert('INVALID_OWNER')
   return { owner: hex(owner), anchors: {}, nodes: {}, activeNodes: {} }
 }
 
 const hex = (v: bigint) => `0x${v.toString(16)}`
+/** `ContractAddress` is a felt below 2^251 (Cairo's `Serde` fails above). */
+const ADDRESS_BOUND = 1n << 251n
 
 const SELECTORS = new Map<bigint, string>(
   ['anchor', 'anchor_of', 'register_node', 'revoke_node', 'is_node', 'node_of', 'is_submitter', 'owner'].map(
@@ -83,7 +94,7 @@ class Reader {
   }
   private next(): bigint {
     const v = this.felts[this.i++]
-    if (v === undefined) this.fail()
+    if (v === undefined || v < 0n || v >= FELT_PRIME) this.fail()
     return v
   }
   u256(): bigint {
@@ -100,18 +111,25 @@ class Reader {
     const v = this.next()
     return v < 1n << 64n ? v : this.fail()
   }
-  felt(): bigint {
+  /** `ContractAddress`: one felt < 2^251. */
+  address(): bigint {
     this.param++
-    return this.next()
+    const v = this.next()
+    return v < ADDRESS_BOUND ? v : this.fail()
   }
-  byteArray(): string {
+  /** `ByteArray` as its derived `Serde` reads it; `canonical` false when no ByteArray method builds it. */
+  byteArray(): { bytes: Buffer; canonical: boolean } {
     this.param++
     try {
-      const { value, used } = decodeByteArray(this.felts, this.i)
+      const { bytes, used } = decodeByteArrayBytes(this.felts, this.i)
       this.i += used
-      return value
-    } catch {
-      return this.fail()
+      return { bytes, canonical: true }
+    } catch (e) {
+      if (!(e instanceof ByteArrayError) || e.kind !== 'canonical') return this.fail()
+      // Serde accepts it: skip it like Serde does, the contract refuses it after its other checks.
+      const n = Number(this.felts[this.i]!)
+      this.i += n + 3
+      return { bytes: Buffer.alloc(0), canonical: false }
     }
   }
   end(): void {
@@ -145,7 +163,7 @@ export function executeAnchor(
       if (state.anchors[hex(root)]) throw new AnchorRevert('ALREADY_ANCHORED')
       state.anchors[hex(root)] = {
         logId: hex(logId),
-        treeSize: Number(treeSize),
+        treeSize: hex(treeSize),
         height: ctx.height,
         timestamp: ctx.timestamp,
         submitter: hex(caller),
@@ -175,22 +193,23 @@ export function executeAnchor(
     }
     case 'register_node': {
       const nodeKey = r.u256()
-      const submitter = r.felt()
+      const submitter = r.address()
       const metadata = r.byteArray()
       r.end()
       if (caller !== BigInt(state.owner)) throw new AnchorRevert('NOT_OWNER')
       if (submitter === 0n) throw new AnchorRevert('INVALID_SUBMITTER')
+      if (!metadata.canonical) throw new AnchorRevert('INVALID_METADATA')
       const key = hex(nodeKey)
       const old = state.nodes[key]
       if (old?.active) state.activeNodes[old.submitter] = (state.activeNodes[old.submitter] ?? 1) - 1
-      state.nodes[key] = { submitter: hex(submitter), active: true, metadata }
+      state.nodes[key] = { submitter: hex(submitter), active: true, metadata: metadata.bytes.toString('hex') }
       state.activeNodes[hex(submitter)] = (state.activeNodes[hex(submitter)] ?? 0) + 1
       return {
         result: [],
         events: [
           {
             keys: [EVENT_NODE_REGISTERED, ...u256ToFelts(nodeKey), submitter],
-            data: encodeByteArray(metadata),
+            data: encodeByteArrayBytes(metadata.bytes),
           },
         ],
       }
@@ -218,12 +237,16 @@ export function executeAnchor(
       r.end()
       const n = state.nodes[hex(nodeKey)]
       return {
-        result: [BigInt(n?.submitter ?? 0), n?.active ? 1n : 0n, ...encodeByteArray(n?.metadata ?? '')],
+        result: [
+          BigInt(n?.submitter ?? 0),
+          n?.active ? 1n : 0n,
+          ...encodeByteArrayBytes(Buffer.from(n?.metadata ?? '', 'hex')),
+        ],
         events: [],
       }
     }
     case 'is_submitter': {
-      const account = r.felt()
+      const account = r.address()
       r.end()
       return { result: [(state.activeNodes[hex(account)] ?? 0) > 0 ? 1n : 0n], events: [] }
     }

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { addressOf, type CaseStep, type CaseTable, loadAnchorCases } from './anchor-cases.ts'
+import { addressOf, type CaseEvent, type CaseStep, type CaseTable, loadAnchorCases } from './anchor-cases.ts'
 
 /** Path of the generated snforge test file. */
 export const CAIRO_TESTS_FILE = fileURLToPath(new URL('./tests/test_anchor_cases.cairo', import.meta.url))
@@ -28,6 +28,7 @@ function callExpr(t: CaseTable, call: string, a: Readonly<Record<string, string 
       return `safe.register_node(${u256(a.node_key!)}, ${addr(t, a.submitter!)}, ${str(String(a.metadata))})`
     case 'revoke_node':
     case 'is_node':
+    case 'node_of':
       return `safe.${call}(${u256(a.node_key!)})`
     case 'is_submitter':
       return `safe.is_submitter(${addr(t, a.account!)})`
@@ -36,6 +37,24 @@ function callExpr(t: CaseTable, call: string, a: Readonly<Record<string, string 
     default:
       throw new Error(`no Cairo rendering for ${call}`)
   }
+}
+
+const felt = (x: string) => `0x${BigInt(x).toString(16)}`
+
+/** A raw `call_contract_syscall` with the step's felts: for inputs the typed dispatcher cannot express. */
+const rawExpr = (call: string, raw: readonly string[]) =>
+  `call_contract_syscall(contract, selector!("${call}"), array![${raw.map(felt).join(', ')}].span())`
+
+/** `MeroAnchor::Event::…` of an expected event. */
+function eventExpr(t: CaseTable, ev: CaseEvent): string {
+  const [name, f] = Object.entries(ev)[0]!
+  const fields = Object.entries(f).map(([k, v]) => {
+    if (k === 'submitter') return `${k}: ${addr(t, v)}`
+    if (k === 'tree_size') return `${k}: ${BigInt(v)}`
+    if (k === 'metadata') return `${k}: ${str(String(v))}`
+    return `${k}: ${u256(v)}`
+  })
+  return `(contract, MeroAnchor::Event::${name}(MeroAnchor::${name} { ${fields.join(', ')} }))`
 }
 
 function stepLines(t: CaseTable, s: CaseStep, i: number): string[] {
@@ -48,17 +67,38 @@ function stepLines(t: CaseTable, s: CaseStep, i: number): string[] {
     `    // step ${i}: ${s.caller} calls ${s.call}`,
     `    start_cheat_caller_address(contract, ${addr(t, s.caller)});`,
   ]
-  const expr = callExpr(t, s.call, s.args)
+  // A fresh spy per checked step: it sees exactly this step's events.
+  if (s.events !== undefined) lines.push('    let mut spy = spy_events();')
+  const expr = s.raw ? rawExpr(s.call, s.raw) : callExpr(t, s.call, s.args)
+  const events = () => {
+    if (s.events === undefined) return
+    if (s.events.length > 0)
+      lines.push(`    spy.assert_emitted(@array![${s.events.map((e) => eventExpr(t, e)).join(', ')}]);`)
+    lines.push(`    assert(spy.get_events().events.len() == ${s.events.length}, 'step ${i} events');`)
+  }
   if ('revert' in s.expect) {
     if (s.expect.revert.length > 31) throw new Error('panic string longer than 31 characters')
     lines.push(`    expect_panic(${expr}, '${s.expect.revert}');`)
+    events()
     return lines
   }
   const ok = s.expect.ok
-  if (ok === null) lines.push(`    ${expr}.unwrap();`)
+  if (Array.isArray(ok))
+    lines.push(
+      `    assert(${expr}.unwrap() == array![${ok.map((x) => felt(String(x))).join(', ')}].span(), 'step ${i}');`,
+    )
+  else if (ok === null) lines.push(`    ${expr}.unwrap();`)
   else if (typeof ok === 'boolean') lines.push(`    assert(${expr}.unwrap() == ${ok}, 'step ${i}');`)
   else if (typeof ok === 'string') lines.push(`    assert(${expr}.unwrap() == ${addr(t, ok)}, 'step ${i}');`)
-  else {
+  else if (s.call === 'node_of') {
+    const o = ok as Record<string, string | number | boolean>
+    lines.push(
+      `    let (submitter, active, metadata) = ${expr}.unwrap();`,
+      `    assert(submitter == ${addr(t, o.submitter as string)}, 'step ${i} submitter');`,
+      `    assert(active == ${o.active === true}, 'step ${i} active');`,
+      `    assert(metadata == ${str(String(o.metadata ?? ''))}, 'step ${i} metadata');`,
+    )
+  } else {
     const o = ok as Record<string, string | number>
     lines.push(
       `    let (log_id, tree_size, height, timestamp, submitter) = ${expr}.unwrap();`,
@@ -69,6 +109,7 @@ function stepLines(t: CaseTable, s: CaseStep, i: number): string[] {
       `    assert(submitter == ${addr(t, o.submitter!)}, 'step ${i} submitter');`,
     )
   }
+  events()
   return lines
 }
 
@@ -76,12 +117,13 @@ function stepLines(t: CaseTable, s: CaseStep, i: number): string[] {
 export function generateCairoTests(table: CaseTable): string {
   const head = `// GENERATED from contracts/starknet/anchor-cases.json by generate-cairo-tests.ts — do not edit.
 // The same cases run against the TypeScript model in anchor-model.test.ts.
-use mero_anchor::{IMeroAnchorSafeDispatcher, IMeroAnchorSafeDispatcherTrait};
+use mero_anchor::{IMeroAnchorSafeDispatcher, IMeroAnchorSafeDispatcherTrait, MeroAnchor};
 use snforge_std::{
-    ContractClassTrait, DeclareResultTrait, declare, start_cheat_block_number,
-    start_cheat_block_timestamp, start_cheat_caller_address,
+    ContractClassTrait, DeclareResultTrait, EventSpyAssertionsTrait, EventSpyTrait, declare, spy_events,
+    start_cheat_block_number, start_cheat_block_timestamp, start_cheat_caller_address,
 };
 use starknet::ContractAddress;
+use starknet::syscalls::call_contract_syscall;
 
 fn addr(v: felt252) -> ContractAddress {
     v.try_into().unwrap()
@@ -100,8 +142,8 @@ fn expect_panic<T, +Drop<T>>(r: Result<T, Array<felt252>>, reason: felt252) {
     }
 }
 `
-  const cases = table.cases.map((c) =>
-    [
+  const cases = table.cases.map((c) => {
+    return [
       '',
       '#[test]',
       '#[feature("safe_dispatcher")]',
@@ -110,8 +152,8 @@ fn expect_panic<T, +Drop<T>>(r: Result<T, Array<felt252>>, reason: felt252) {
       '    let safe = IMeroAnchorSafeDispatcher { contract_address: contract };',
       ...c.steps.flatMap((s, i) => stepLines(table, s, i)),
       '}',
-    ].join('\n'),
-  )
+    ].join('\n')
+  })
   return `${head}${cases.join('\n')}\n`
 }
 

@@ -5,10 +5,26 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
-import { ec, hash, typedData } from 'starknet'
+import { ec, hash, shortString, typedData } from 'starknet'
+import { checkInvokeFields, invokeTxHash } from './invoke-fields.ts'
 import { type Snip12TypedData, snip12MessageHash } from './snip12-hash.ts'
 
 describe('starknet crypto vectors', () => {
+  it('INVOKE v3 hash: a real Sepolia transaction hashes to its network hash through the devnet path', () => {
+    const v = JSON.parse(
+      readFileSync(new URL('./vectors/invoke-v3-sepolia.json', import.meta.url), 'utf8'),
+    ) as { chainId: string; transaction: Record<string, unknown>; hash: string }
+    const checked = checkInvokeFields(v.transaction)
+    const got = invokeTxHash(v.transaction, checked, 3n, shortString.encodeShortString(v.chainId))
+    assert.equal(BigInt(got), BigInt(v.hash))
+    // One changed field gives another hash (the vector pins every field the hash covers).
+    const tipped = { ...v.transaction, tip: '0x1' }
+    assert.notEqual(
+      BigInt(invokeTxHash(tipped, checkInvokeFields(tipped), 3n, shortString.encodeShortString(v.chainId))),
+      BigInt(v.hash),
+    )
+  })
+
   it('Pedersen: StarkWare crypto-cpp pedersen_hash_test.cc and Cairo corelib values', () => {
     // starkware-libs/crypto-cpp src/starkware/crypto/pedersen_hash_test.cc
     assert.equal(

@@ -70,7 +70,10 @@ export const startStarknetDevChain: StartDevChain = async (options): Promise<Dev
       pollMs: 50,
     })
     try {
-      if (!(await owner.isNode(options.nodeKey))) await owner.registerNode(options.nodeKey, 'merod dev')
+      // Bounded: a devnet that never accepts the registration must not hang `merod dev` startup.
+      const signal = AbortSignal.timeout(120_000)
+      if (!(await owner.isNode(options.nodeKey, { signal })))
+        await owner.registerNode(options.nodeKey, 'merod dev', { signal })
     } finally {
       await owner.close()
     }

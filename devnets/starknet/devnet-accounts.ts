@@ -1,6 +1,9 @@
 /**
- * The devnet's predeployed accounts: a model of OpenZeppelin-style and Argent-style account contracts
- * (Stark-curve key, SRC-6 `__validate__` / `__execute__` / `is_valid_signature`). Keys are derived
+ * The devnet's predeployed accounts: models of real account contracts' signature checks (Stark-curve
+ * key, `__validate__` / `__execute__` / `is_valid_signature`), one per answer shape a sign-in check
+ * meets: OpenZeppelin Cairo 1 (`'VALID'` / 0), Argent 0.4.0 (`'VALID'` / 0, a malformed signature
+ * panics), early Cairo 1 Argent 0.2.x (ERC-1271 magic 0x1626ba7e / 0) and Cairo 0 accounts (only
+ * camelCase `isValidSignature`, 1 or a failed assert). Keys are derived
  * deterministically from a public seed — dev keys only, never for a real chain. Addresses are the
  * counterfactual addresses `calculateContractAddressFromHash(salt = public key, class hash, [public key], 0)`.
  */
@@ -8,8 +11,12 @@ import { createHash } from 'node:crypto'
 import { ec, hash, num, shortString } from 'starknet'
 import { AnchorRevert } from '../../contracts/starknet/anchor-model.ts'
 
-/** Which account implementation a predeployed account models. */
-export type AccountVariant = 'openzeppelin' | 'argent'
+/**
+ * Which account implementation a predeployed account models: `openzeppelin` (OpenZeppelin Cairo 1
+ * account), `argent` (Argent account 0.4.0), `argent-0.2` (Argent Cairo 1 account 0.2.x), `cairo0`
+ * (a Cairo 0 OpenZeppelin / Argent account).
+ */
+export type AccountVariant = 'openzeppelin' | 'argent' | 'argent-0.2' | 'cairo0'
 
 /**
  * Class hashes of the modelled classes. They are labels (`sn_keccak` of a name), not hashes of
@@ -18,6 +25,8 @@ export type AccountVariant = 'openzeppelin' | 'argent'
 export const MODEL_CLASS_HASHES = {
   openzeppelin: num.toHex(hash.starknetKeccak('mero-devnet-model:OpenZeppelinAccount')),
   argent: num.toHex(hash.starknetKeccak('mero-devnet-model:ArgentStyleAccount')),
+  'argent-0.2': num.toHex(hash.starknetKeccak('mero-devnet-model:ArgentAccount-0.2')),
+  cairo0: num.toHex(hash.starknetKeccak('mero-devnet-model:Cairo0Account')),
   anchor: num.toHex(hash.starknetKeccak('mero-devnet-model:MeroAnchor')),
   udc: num.toHex(hash.starknetKeccak('mero-devnet-model:UniversalDeployer')),
 } as const
@@ -36,15 +45,25 @@ export const VALID = BigInt(shortString.encodeShortString('VALID'))
 /** SRC-6 interface id, answered by `supports_interface`. */
 const ISRC6_ID = 0x2ceccef7f994940b3962a6c67e0ba4fcd37df7d131417c604f91e03caecc1cdn
 
-/** Derives `count` accounts from `seed`: the last one is Argent-style, the others OpenZeppelin-style. */
-export function deriveAccounts(seed: string, count: number): DevnetAccount[] {
+/** ERC-1271's magic value, what Argent's early Cairo 1 accounts (0.2.x) return for a valid signature. */
+export const ERC1271_VALIDATED = 0x1626ba7en
+
+/**
+ * Derives `count` accounts from `seed`: by default the last one is Argent, the others OpenZeppelin;
+ * `variants[i]` overrides account i's implementation.
+ */
+export function deriveAccounts(
+  seed: string,
+  count: number,
+  variants: readonly AccountVariant[] = [],
+): DevnetAccount[] {
   const n = ec.starkCurve.CURVE.n
   return Array.from({ length: count }, (_, i) => {
     const digest = createHash('sha256').update(`${seed}/account/${i}`).digest('hex')
     const priv = (BigInt(`0x${digest}`) % (n - 1n)) + 1n
     const privateKey = num.toHex(priv)
     const publicKey = ec.starkCurve.getStarkKey(privateKey)
-    const variant: AccountVariant = i === count - 1 && count > 1 ? 'argent' : 'openzeppelin'
+    const variant: AccountVariant = variants[i] ?? (i === count - 1 && count > 1 ? 'argent' : 'openzeppelin')
     const address = hash.calculateContractAddressFromHash(
       publicKey,
       MODEL_CLASS_HASHES[variant],
@@ -101,10 +120,18 @@ function pointsOf(x: bigint): string[] {
   return points
 }
 
+/** The panic an account's `__validate__` gives for a bad signature (what a node reports under 55). */
+export function invalidSignatureReason(variant: AccountVariant): string {
+  return variant === 'argent' || variant === 'argent-0.2'
+    ? 'argent/invalid-owner-sig'
+    : 'Account: invalid signature'
+}
+
 /**
- * A view call to a modelled account: `is_valid_signature(hash, signature: Array<felt252>)`,
- * `get_public_key`, `supports_interface`. OpenZeppelin answers `'VALID'` or 0; the Argent-style
- * variant answers 1 (the legacy boolean) and panics on an invalid signature.
+ * A view call to a modelled account: `is_valid_signature(hash, signature: Array<felt252>)` (Cairo 1
+ * variants), `isValidSignature(hash, signature_len, signature)` (Cairo 0; OpenZeppelin's Cairo 1
+ * account also keeps the camelCase alias), `get_public_key`, `supports_interface`. Answers per variant
+ * as the module comment says; an entry point the variant lacks panics with `ENTRYPOINT_NOT_FOUND`.
  */
 export function callAccount(
   account: { publicKey: string; variant: AccountVariant },
@@ -112,16 +139,28 @@ export function callAccount(
   calldata: readonly bigint[],
 ): bigint[] {
   const is = (name: string) => entrypoint === BigInt(hash.getSelectorFromName(name))
-  if (is('is_valid_signature') || is('isValidSignature')) {
+  const v = account.variant
+  const snake = is('is_valid_signature')
+  const camel = is('isValidSignature')
+  if ((snake && v !== 'cairo0') || (camel && (v === 'cairo0' || v === 'openzeppelin'))) {
     const [h, len] = calldata
     if (h === undefined || len === undefined || calldata.length !== 2 + Number(len))
       throw new AnchorRevert('Failed to deserialize param #2')
-    const ok = checkStarkSignature(h, BigInt(account.publicKey), calldata.slice(2))
-    if (account.variant === 'argent') {
-      if (!ok) throw new AnchorRevert('argent/invalid-signature')
-      return [1n]
+    const sig = calldata.slice(2)
+    const ok = checkStarkSignature(h, BigInt(account.publicKey), sig)
+    switch (v) {
+      case 'argent':
+        // 0.4.0: a 2-felt (owner only, no guardian) signature is checked; any other shape panics.
+        if (sig.length !== 2) throw new AnchorRevert('argent/invalid-signature-length')
+        return [ok ? VALID : 0n]
+      case 'argent-0.2':
+        return [ok ? ERC1271_VALIDATED : 0n]
+      case 'cairo0':
+        if (!ok) throw new AnchorRevert('Account: invalid signature')
+        return [1n]
+      default:
+        return [ok ? VALID : 0n]
     }
-    return [ok ? VALID : 0n]
   }
   if (is('get_public_key') || is('getPublicKey')) return [BigInt(account.publicKey)]
   if (is('supports_interface')) return [calldata[0] === ISRC6_ID ? 1n : 0n]

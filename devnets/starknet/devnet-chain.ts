@@ -1,14 +1,27 @@
 /**
  * The devnet's chain: predeployed accounts and contracts, nonces, a pending pool, blocks with
- * receipts and events, persisted to `<dataDir>/starknet-devnet.json` (temp file + rename after every
- * block). Transactions are INVOKE v3: the hash is recomputed with starknet.js's real v3 hash from
+ * receipts and events, persisted as an append-only log `<dataDir>/starknet-blocks.jsonl` (a genesis
+ * record, then one line per block with its transactions); opening replays the log, re-executing each
+ * block's transactions, so the cost of a block on disk is its own size, not the chain's. Transactions are INVOKE v3: the hash is recomputed with starknet.js's real v3 hash from
  * the request, the account's Stark signature and the nonce are checked before a transaction is
  * accepted; it executes when its block closes.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { type BigNumberish, hash, num, shortString } from 'starknet'
-import { checkStarkSignature, type DevnetAccount, MODEL_CLASS_HASHES } from './devnet-accounts.ts'
+import { hash, num, shortString } from 'starknet'
+import type { BlockLog } from './block-log.ts'
+import {
+  type ChainFile,
+  type InvokeTxV3,
+  type LogRecord,
+  openLog,
+  type StoredBlock,
+  type StoredTx,
+} from './chain-log.ts'
+import {
+  checkStarkSignature,
+  type DevnetAccount,
+  invalidSignatureReason,
+  MODEL_CLASS_HASHES,
+} from './devnet-accounts.ts'
 import {
   addr,
   decodeMulticall,
@@ -18,81 +31,48 @@ import {
   type StoredContract,
   UDC_ADDRESS,
 } from './devnet-execution.ts'
+import { checkInvokeFields, invokeTxHash } from './invoke-fields.ts'
+
+export type { InvokeTxV3, StoredBlock, StoredTx } from './chain-log.ts'
+
 import { RpcFailure, rpcErrors } from './rpc-errors.ts'
 
-/** An INVOKE v3 transaction as `starknet_addInvokeTransaction` carries it. */
-export interface InvokeTxV3 {
-  type: 'INVOKE'
-  version: string
-  sender_address: string
-  calldata: string[]
-  signature: string[]
-  nonce: string
-  resource_bounds: Record<
-    'l1_gas' | 'l2_gas' | 'l1_data_gas',
-    { max_amount: string; max_price_per_unit: string }
-  >
-  tip: string
-  paymaster_data: string[]
-  account_deployment_data: string[]
-  nonce_data_availability_mode: 'L1' | 'L2'
-  fee_data_availability_mode: 'L1' | 'L2'
-}
-
-/** A stored transaction and, once its block closed, its outcome. */
-export interface StoredTx {
-  readonly hash: string
-  readonly tx: InvokeTxV3
-  block?: number
-  status?: 'SUCCEEDED' | 'REVERTED'
-  revertReason?: string
-  events?: RpcEvent[]
-}
-
-/** A closed block. */
-export interface StoredBlock {
-  readonly number: number
-  readonly hash: string
-  readonly parentHash: string
-  readonly timestamp: number
-  readonly txs: string[]
-}
-
-interface ChainFile {
-  version: 1
-  chainId: string
-  blocks: StoredBlock[]
-  txs: Record<string, StoredTx>
-  contracts: Record<string, StoredContract>
-  nonces: Record<string, string>
-}
-
 const QUERY_BIT = 1n << 128n
-const FILE = 'starknet-devnet.json'
 
 /** The devnet chain state machine (no networking). */
 export class DevnetChain {
   private readonly pending: StoredTx[] = []
   private constructor(
     private readonly data: ChainFile,
-    private readonly file: string | undefined,
+    private readonly log: BlockLog | undefined,
   ) {}
 
   /** Opens the chain persisted in `dataDir` (created with `accounts` predeployed when absent). */
   static open(opts: { dataDir?: string; chainId: string; accounts: readonly DevnetAccount[] }): DevnetChain {
-    const file = opts.dataDir ? join(opts.dataDir, FILE) : undefined
-    if (file) {
-      mkdirSync(opts.dataDir!, { recursive: true })
-      let text: string | undefined
-      try {
-        text = readFileSync(file, 'utf8')
-      } catch {}
-      if (text !== undefined) {
-        const data = JSON.parse(text) as ChainFile
-        if (data.chainId !== opts.chainId)
-          throw new Error(`${file} holds chain ${data.chainId}, not ${opts.chainId}`)
-        return new DevnetChain(data, file)
+    const log = opts.dataDir ? openLog(opts.dataDir) : undefined
+    const records = (log?.records ?? []) as LogRecord[]
+    const first = records[0]
+    if (first) {
+      if (first.kind !== 'genesis' || first.version !== 2)
+        throw new Error(`${log!.file}: not a Starknet devnet block log`)
+      if (first.chainId !== opts.chainId)
+        throw new Error(`${log!.file} holds chain ${first.chainId}, not ${opts.chainId}`)
+      const chain = new DevnetChain(
+        {
+          chainId: first.chainId,
+          blocks: [first.block],
+          txs: {},
+          contracts: structuredClone(first.contracts),
+          nonces: {},
+        },
+        log,
+      )
+      for (const [i, r] of records.slice(1).entries()) {
+        if (r.kind !== 'block' || r.block?.number !== i + 1)
+          throw new Error(`${log!.file}: record ${i + 2} is not block ${i + 1}`)
+        chain.replay(r)
       }
+      return chain
     }
     const contracts: Record<string, StoredContract> = {
       [UDC_ADDRESS]: { kind: 'udc', classHash: MODEL_CLASS_HASHES.udc },
@@ -104,19 +84,22 @@ export class DevnetChain {
         account: { publicKey: a.publicKey, variant: a.variant },
       }
     const genesis = { number: 0, parentHash: '0x0', timestamp: Math.floor(Date.now() / 1000), txs: [] }
-    const chain = new DevnetChain(
-      {
-        version: 1,
-        chainId: opts.chainId,
-        blocks: [{ ...genesis, hash: blockHash(genesis) }],
-        txs: {},
-        contracts,
-        nonces: {},
-      },
-      file,
+    const block = { ...genesis, hash: blockHash(genesis) }
+    log?.append({ kind: 'genesis', version: 2, chainId: opts.chainId, block, contracts } satisfies LogRecord)
+    return new DevnetChain(
+      { chainId: opts.chainId, blocks: [block], txs: {}, contracts: structuredClone(contracts), nonces: {} },
+      log,
     )
-    chain.persist()
-    return chain
+  }
+
+  /** Bytes of the block log on disk (0 in memory). */
+  get logBytes(): number {
+    return this.log?.bytes ?? 0
+  }
+
+  /** Closes the log file. */
+  close(): void {
+    this.log?.close()
   }
 
   /** The chain id as a felt (short string). */
@@ -166,48 +149,17 @@ export class DevnetChain {
       throw rpcErrors.invalidParams('bad transaction')
     }
     if (version !== 3n && !(allowQuery && version === QUERY_BIT + 3n)) throw rpcErrors.unsupportedTxVersion()
-    let txHash: string
-    try {
-      const rb = (k: 'l1_gas' | 'l2_gas' | 'l1_data_gas') => ({
-        max_amount: BigInt(tx.resource_bounds[k].max_amount),
-        max_price_per_unit: BigInt(tx.resource_bounds[k].max_price_per_unit),
-      })
-      const da = (m: string) => (m === 'L1' ? 0 : m === 'L2' ? 1 : Number.NaN)
-      const nonceDa = da(tx.nonce_data_availability_mode)
-      const feeDa = da(tx.fee_data_availability_mode)
-      if (Number.isNaN(nonceDa) || Number.isNaN(feeDa)) throw new Error('bad DA mode')
-      txHash = hash.calculateInvokeTransactionHash({
-        senderAddress: tx.sender_address,
-        version: num.toHex(version) as never,
-        compiledCalldata: tx.calldata.map((c) => BigInt(c).toString()),
-        chainId: this.chainIdFelt as never,
-        nonce: tx.nonce,
-        accountDeploymentData: tx.account_deployment_data as BigNumberish[],
-        nonceDataAvailabilityMode: nonceDa as never,
-        feeDataAvailabilityMode: feeDa as never,
-        resourceBounds: { l1_gas: rb('l1_gas'), l2_gas: rb('l2_gas'), l1_data_gas: rb('l1_data_gas') },
-        tip: tx.tip,
-        paymasterData: tx.paymaster_data as BigNumberish[],
-      })
-      if (!Array.isArray(tx.signature)) throw new Error('bad signature')
-    } catch {
-      throw rpcErrors.invalidParams('malformed INVOKE v3 transaction')
-    }
+    // Range checks first, as a node's deserializer does: a felt ≥ P (or a bound that overflows its
+    // integer type) would hash to the same value as another input, so the signature would not bind it.
+    const checked = checkInvokeFields(tx)
+    const txHash = invokeTxHash(tx, checked, version, this.chainIdFelt)
     const account = this.contract(tx.sender_address)
     if (!account?.account)
       throw rpcErrors.validationFailure(
         `Requested contract address ${addr(tx.sender_address)} is not deployed.`,
       )
-    let signature: bigint[]
-    try {
-      signature = tx.signature.map((s) => BigInt(s))
-    } catch {
-      throw rpcErrors.validationFailure('invalid signature')
-    }
-    if (!checkStarkSignature(BigInt(txHash), BigInt(account.account.publicKey), signature))
-      throw rpcErrors.validationFailure(
-        account.account.variant === 'argent' ? 'argent/invalid-signature' : 'Account: invalid signature',
-      )
+    if (!checkStarkSignature(BigInt(txHash), BigInt(account.account.publicKey), checked.signature))
+      throw rpcErrors.validationFailure(invalidSignatureReason(account.account.variant))
     return addr(txHash)
   }
 
@@ -229,7 +181,9 @@ export class DevnetChain {
   simulate(txs: InvokeTxV3[], skipValidate: boolean): { events: number; calls: number }[] {
     return txs.map((tx, i) => {
       try {
-        if (!skipValidate) this.validate(tx, true)
+        if (skipValidate)
+          checkInvokeFields(tx) // garbage is -32602 with or without validation
+        else this.validate(tx, true)
         const nonce = BigInt(tx.nonce)
         const current = this.nonce(tx.sender_address, false)
         if (nonce < current)
@@ -280,6 +234,34 @@ export class DevnetChain {
     if (this.pending.length === 0 && !force) return undefined
     const ctx = this.nextBlockContext()
     const txs = this.pending.splice(0)
+    this.executeBlock(txs, ctx)
+    const b = {
+      number: ctx.height,
+      parentHash: this.head.hash,
+      timestamp: ctx.timestamp,
+      txs: txs.map((t) => t.hash),
+    }
+    const block = { ...b, hash: blockHash(b) }
+    this.data.blocks.push(block)
+    // In memory first: a failed write stays queued in the log and is retried with the next block.
+    const logged = txs.map((t) => ({ hash: t.hash, tx: t.tx, status: t.status }) as StoredTx)
+    this.log?.append({ kind: 'block', block, txs: logged } satisfies LogRecord)
+    return block
+  }
+
+  /** Re-executes a logged block; its outcomes must be the logged ones. */
+  private replay(r: { block: StoredBlock; txs: StoredTx[] }): void {
+    const txs: StoredTx[] = r.txs.map((t) => ({ hash: t.hash, tx: t.tx }))
+    this.executeBlock(txs, { height: r.block.number, timestamp: r.block.timestamp })
+    for (const [i, t] of txs.entries())
+      if (t.status !== r.txs[i]!.status || t.hash !== r.block.txs[i])
+        throw new Error(
+          `${this.log!.file}: replaying block ${r.block.number} gave another outcome for ${t.hash} (the log was written by a different contract model)`,
+        )
+    this.data.blocks.push(r.block)
+  }
+
+  private executeBlock(txs: StoredTx[], ctx: { height: number; timestamp: number }): void {
     for (const t of txs) {
       const sender = addr(t.tx.sender_address)
       this.data.nonces[sender] = num.toHex(BigInt(this.data.nonces[sender] ?? 0) + 1n)
@@ -298,16 +280,6 @@ export class DevnetChain {
       }
       this.data.txs[t.hash] = t
     }
-    const b = {
-      number: ctx.height,
-      parentHash: this.head.hash,
-      timestamp: ctx.timestamp,
-      txs: txs.map((t) => t.hash),
-    }
-    const block = { ...b, hash: blockHash(b) }
-    this.data.blocks.push(block)
-    this.persist()
-    return block
   }
 
   /** Events of closed blocks in `[from, to]`, in order. */
@@ -317,13 +289,6 @@ export class DevnetChain {
       for (const h of block.txs)
         for (const ev of this.data.txs[h]?.events ?? []) yield { ...ev, block, tx: h }
     }
-  }
-
-  private persist(): void {
-    if (!this.file) return
-    const tmp = `${this.file}.${process.pid}.tmp`
-    writeFileSync(tmp, JSON.stringify(this.data))
-    renameSync(tmp, this.file)
   }
 }
 

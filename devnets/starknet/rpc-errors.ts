@@ -24,6 +24,7 @@ export const rpcErrors = {
   contractNotFound: () => new RpcFailure(20, 'Contract not found'),
   blockNotFound: () => new RpcFailure(24, 'Block not found'),
   txnHashNotFound: () => new RpcFailure(29, 'Transaction hash not found'),
+  invalidContinuationToken: () => new RpcFailure(33, 'The supplied continuation token is invalid or unknown'),
   contractError: (revertError: string) => new RpcFailure(40, 'Contract error', { revert_error: revertError }),
   transactionExecutionError: (index: number, executionError: string) =>
     new RpcFailure(41, 'Transaction execution error', {

@@ -5,6 +5,7 @@
 import { num } from 'starknet'
 import type { DevnetChain, InvokeTxV3, StoredBlock, StoredTx } from './devnet-chain.ts'
 import { addr } from './devnet-execution.ts'
+import { checkFelt, checkFelts } from './invoke-fields.ts'
 import { rpcErrors } from './rpc-errors.ts'
 
 /** JSON-RPC params: by name or by position. */
@@ -24,16 +25,7 @@ function param(params: RpcParams, name: string, index: number): unknown {
 }
 
 function feltList(v: unknown, what: string): bigint[] {
-  if (!Array.isArray(v)) throw rpcErrors.invalidParams(`${what} must be an array of felts`)
-  try {
-    return v.map((x) => {
-      const b = BigInt(x as string)
-      if (b < 0n || b >= 2n ** 252n) throw new Error('range')
-      return b
-    })
-  } catch {
-    throw rpcErrors.invalidParams(`${what} must be an array of felts`)
-  }
+  return checkFelts(v, what)
 }
 
 function header(chain: DevnetChain, b: StoredBlock) {
@@ -73,14 +65,17 @@ function resolveBlock(chain: DevnetChain, id: unknown): StoredBlock | 'pre_confi
   if (id === 'pre_confirmed' || id === 'pending') return 'pre_confirmed'
   if (id && typeof id === 'object') {
     const o = id as { block_number?: unknown; block_hash?: unknown }
-    if (typeof o.block_number === 'number') {
-      const b = chain.block(o.block_number)
+    if ('block_number' in o) {
+      if (!Number.isSafeInteger(o.block_number) || (o.block_number as number) < 0)
+        throw rpcErrors.invalidParams('block_number must be a non-negative integer')
+      const b = chain.block(o.block_number as number)
       if (b) return b
-    } else if (typeof o.block_hash === 'string') {
-      const b = chain.blockByHash(o.block_hash)
+    } else if ('block_hash' in o) {
+      const b = chain.blockByHash(addr(checkFelt(o.block_hash, 'block_hash')))
       if (b) return b
-    }
-  }
+    } else throw rpcErrors.invalidParams('block_id must be a tag, {block_number} or {block_hash}')
+  } else if (id !== undefined)
+    throw rpcErrors.invalidParams('block_id must be a tag, {block_number} or {block_hash}')
   throw rpcErrors.blockNotFound()
 }
 
@@ -246,14 +241,30 @@ function getEvents(chain: DevnetChain, filter: unknown) {
   const address = f.address === undefined ? undefined : addr(feltList([f.address], 'address')[0]!)
   const keys = Array.isArray(f.keys) ? f.keys.map((k, i) => feltList(k, `keys[${i}]`).map(addr)) : []
   const chunk = typeof f.chunk_size === 'number' && f.chunk_size > 0 ? Math.min(f.chunk_size, 1024) : 1024
-  const start = typeof f.continuation_token === 'string' ? Number(f.continuation_token) || 0 : 0
+  // The token is `<block>-<matches of that block already returned>`: the next page starts at that
+  // block instead of rescanning from `from_block`.
+  let resumeBlock = from
+  let skip = 0
+  if (f.continuation_token !== undefined) {
+    const m =
+      typeof f.continuation_token === 'string' ? /^(\d{1,15})-(\d{1,15})$/.exec(f.continuation_token) : null
+    if (!m) throw rpcErrors.invalidContinuationToken()
+    resumeBlock = Math.max(from, Number(m[1]))
+    skip = Number(m[2])
+  }
   const out: unknown[] = []
-  let i = 0
-  for (const ev of chain.events(from, to)) {
+  let block = -1
+  let inBlock = 0
+  for (const ev of chain.events(resumeBlock, to)) {
     if (address && ev.from_address !== address) continue
     if (keys.some((allowed, k) => allowed.length > 0 && !allowed.includes(ev.keys[k] ?? ''))) continue
-    if (i++ < start) continue
-    if (out.length === chunk) return { events: out, continuation_token: String(start + chunk) }
+    if (ev.block.number !== block) {
+      block = ev.block.number
+      inBlock = 0
+    }
+    inBlock++
+    if (block === resumeBlock && inBlock <= skip) continue
+    if (out.length === chunk) return { events: out, continuation_token: `${block}-${inBlock - 1}` }
     out.push({
       from_address: ev.from_address,
       keys: ev.keys,

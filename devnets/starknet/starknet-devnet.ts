@@ -6,7 +6,12 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type DevnetAccount, deriveAccounts, MODEL_CLASS_HASHES } from './devnet-accounts.ts'
+import {
+  type AccountVariant,
+  type DevnetAccount,
+  deriveAccounts,
+  MODEL_CLASS_HASHES,
+} from './devnet-accounts.ts'
 import { DevnetChain } from './devnet-chain.ts'
 import { UDC_ADDRESS } from './devnet-execution.ts'
 import { RpcFailure, rpcErrors } from './rpc-errors.ts'
@@ -18,7 +23,7 @@ export interface StarknetDevnetOptions {
   readonly host?: string
   /** TCP port; 0 (default) picks a free one. */
   readonly port?: number
-  /** Persist the chain here (`starknet-devnet.json`); omitted = in memory only. */
+  /** Persist the chain here (append-only `starknet-blocks.jsonl`); omitted = in memory only. */
   readonly dataDir?: string
   /** Close a block every `blockMs` ms when transactions are pending; 0 (default) = a block per transaction. */
   readonly blockMs?: number
@@ -28,6 +33,8 @@ export interface StarknetDevnetOptions {
   readonly seed?: string
   /** Number of predeployed accounts (default 6: five OpenZeppelin-style, the last Argent-style). */
   readonly accounts?: number
+  /** Implementation of account i (overrides the default layout), e.g. `['openzeppelin', 'cairo0']`. */
+  readonly accountVariants?: readonly AccountVariant[]
   /** Largest request body, bytes (default 4 MiB). */
   readonly maxBodyBytes?: number
 }
@@ -67,7 +74,11 @@ export async function startStarknetDevnet(options: StarknetDevnetOptions = {}): 
   const chainId = options.chainId ?? 'SN_DEVNET'
   if (!/^[\x20-\x7e]{1,31}$/.test(chainId))
     throw new Error('chainId must be a short string (1-31 ASCII chars)')
-  const accounts = deriveAccounts(options.seed ?? 'mero-starknet-devnet', options.accounts ?? 6)
+  const accounts = deriveAccounts(
+    options.seed ?? 'mero-starknet-devnet',
+    options.accounts ?? 6,
+    options.accountVariants,
+  )
   const chain = DevnetChain.open({ dataDir: options.dataDir, chainId, accounts })
   const blockMs = options.blockMs ?? 0
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024
@@ -168,6 +179,7 @@ export async function startStarknetDevnet(options: StarknetDevnetOptions = {}): 
           server.close(() => resolve())
           server.closeAllConnections()
         })
+        chain.close()
       })()
       return stopped
     },

@@ -102,6 +102,30 @@ pub mod MeroAnchor {
         pub submitter: ContractAddress,
     }
 
+    /// Whether `metadata` has the form `ByteArray`'s own methods build: a pending word of at most 30
+    /// bytes that fits its length. Its derived `Serde` accepts any pending word and length (u32), which
+    /// would store a value no wallet or indexer reads back the same way.
+    fn is_canonical(metadata: @ByteArray) -> bool {
+        let mut out: Array<felt252> = array![];
+        metadata.serialize(ref out);
+        let n = out.len();
+        let len: u32 = match (*out.at(n - 1)).try_into() {
+            Option::Some(l) => l,
+            Option::None => { return false; },
+        };
+        if len > 30 {
+            return false;
+        }
+        let word: u256 = (*out.at(n - 2)).into();
+        let mut bound: u256 = 1;
+        let mut i: u32 = 0;
+        while i < len {
+            bound = bound * 256;
+            i += 1;
+        }
+        word < bound
+    }
+
     #[constructor]
     fn constructor(ref self: ContractState, owner: ContractAddress) {
         assert(!owner.is_zero(), 'INVALID_OWNER');
@@ -141,6 +165,7 @@ pub mod MeroAnchor {
         ) {
             assert(get_caller_address() == self.owner.read(), 'NOT_OWNER');
             assert(!submitter.is_zero(), 'INVALID_SUBMITTER');
+            assert(is_canonical(@metadata), 'INVALID_METADATA');
             if self.node_active.read(node_key) {
                 let old = self.node_submitter.read(node_key);
                 self.active_nodes.write(old, self.active_nodes.read(old) - 1);
