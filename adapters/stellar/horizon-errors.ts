@@ -1,8 +1,9 @@
 /**
  * Maps what the Stellar SDK / Horizon throws onto mero's error catalogue: a failed submission becomes
  * `ChainRejected` carrying Horizon's `result_codes` (`details.reason` = the transaction code,
- * `details.operations` = the operation codes); transport failures, timeouts and 5xx become
- * `ChainUnavailable` (retryable). Messages never carry secrets.
+ * `details.operations` = the operation codes); transport failures, timeouts, 5xx (TRY_AGAIN_LATER)
+ * and the temporary codes `tx_too_late`, `tx_bad_seq`, `tx_insufficient_balance`,
+ * `tx_insufficient_fee` become `ChainUnavailable` (retryable). Messages never carry secrets.
  */
 import { NetworkError, NotFoundError } from '@stellar/stellar-sdk'
 import { guardChainCall } from '../../src/chain/guard-chain-call.ts'
@@ -52,11 +53,22 @@ export function resultCodesOf(e: unknown): ResultCodes | undefined {
   return httpFailure(e)?.data?.extras?.result_codes
 }
 
+/**
+ * Transaction codes that say "not now" rather than "never": the time window or sequence number moved
+ * on, the account is short of lumens or the fee was below the surge price. Retried by the caller.
+ */
+const TEMPORARY = new Set(['tx_too_late', 'tx_bad_seq', 'tx_insufficient_balance', 'tx_insufficient_fee'])
+
 /** Converts any thrown value of a Horizon interaction into a mero error. */
 export function toChainError(e: unknown, what: string): MeroError {
   if (isMeroError(e)) return e
   const http = httpFailure(e)
   const codes = http?.data?.extras?.result_codes
+  if (codes && TEMPORARY.has(codes.transaction))
+    return new ChainUnavailable(`${what}: transaction not applied yet (${codes.transaction}); retry`, {
+      details: { reason: codes.transaction, operation: what },
+      cause: e,
+    })
   if (codes) {
     const ops = codes.operations?.filter((c) => c !== 'op_success') ?? []
     return new ChainRejected(`${what}: transaction failed (${[codes.transaction, ...ops].join(', ')})`, {

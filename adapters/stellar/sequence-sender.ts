@@ -3,18 +3,21 @@
  * source account and each needs the exact next sequence number, so transactions go out one at a time
  * (Horizon's `POST /transactions` answers once the ledger closed) with a locally kept sequence per
  * source account, re-read from Horizon after any failure and retried on `tx_bad_seq` (another
- * process used the account). Concurrent callers queue and land in order.
+ * process used the account) and `tx_too_late`. A 503/504 without result codes (TRY_AGAIN_LATER: the
+ * account has a pending transaction; or a submission timeout) resends the identical envelope.
+ * Concurrent callers queue and land in order.
  */
 import {
   Account,
   type Horizon,
   type Keypair,
   type Memo,
+  type Transaction,
   TransactionBuilder,
   type xdr,
 } from '@stellar/stellar-sdk'
 import { Aborted, ChainRejected } from '../../src/core/errors.ts'
-import { guardHorizon, isNotFound, resultCodesOf, toChainError } from './horizon-errors.ts'
+import { guardHorizon, httpFailure, isNotFound, resultCodesOf, toChainError } from './horizon-errors.ts'
 
 /** One transaction to send. */
 export interface SendRequest {
@@ -61,8 +64,22 @@ export interface SequenceSender {
   idle(): Promise<void>
 }
 
-/** Retries after `tx_bad_seq` (backing off 50 ms … 2 s, about 10 s in all). */
-const BAD_SEQ_RETRIES = 9
+/** Retries of a temporary failure (backing off 50 ms … 2 s, about 10 s in all). */
+const RETRIES = 9
+
+/**
+ * Per-operation fee, stroops: the 70th percentile of the fees charged recently (what it takes to
+ * get in when ledgers fill up), never below the last ledger's base fee.
+ */
+async function chooseFee(server: Horizon.Server, what: string): Promise<number> {
+  const stats = await guardHorizon(what, undefined, () => server.feeStats())
+  const base = Number(stats.last_ledger_base_fee)
+  const p70 = Number(stats.fee_charged?.p70)
+  const fee = Math.max(Number.isFinite(base) ? base : 100, Number.isFinite(p70) ? p70 : 0)
+  return Math.min(Math.max(fee, 100), 1_000_000)
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Creates the send path of one submitter key. */
 export function createSequenceSender(o: SequenceSenderOptions): SequenceSender {
@@ -71,46 +88,80 @@ export function createSequenceSender(o: SequenceSenderOptions): SequenceSender {
   let tail: Promise<unknown> = Promise.resolve()
   let inFlight = 0
 
+  const loadSeq = async (r: SendRequest): Promise<bigint> => {
+    try {
+      return BigInt(
+        (await guardHorizon(r.what, undefined, () => o.server.loadAccount(r.source))).sequenceNumber(),
+      )
+    } catch (e) {
+      if (isNotFound(e) || isNotFound((e as { cause?: unknown }).cause))
+        throw new ChainRejected(`${r.what}: account ${r.source} does not exist on this network`, {
+          details: { reason: 'AccountMissing', account: r.source },
+        })
+      throw e
+    }
+  }
+
+  /** The transaction `hash` if it is in a closed ledger (an earlier copy we sent may have landed). */
+  const landed = async (hash: string): Promise<Horizon.ServerApi.TransactionRecord | undefined> => {
+    try {
+      return await o.server.transactions().transaction(hash).call()
+    } catch {
+      return undefined
+    }
+  }
+
   const run = async (r: SendRequest): Promise<Sent> => {
     let feeRetried = false
+    // A transaction that may still be pending (Horizon timed out / TRY_AGAIN_LATER): resent as is,
+    // never rebuilt with the same sequence number, so it cannot land twice.
+    let pending: Transaction | undefined
     for (let attempt = 0; ; attempt++) {
-      if (r.signal?.aborted)
+      if (r.signal?.aborted && !pending)
         throw new Aborted(`${r.what}: aborted before sending`, { cause: r.signal.reason })
-      let seq = seqs.get(r.source)
-      if (seq === undefined) {
-        try {
-          seq = BigInt(
-            (await guardHorizon(r.what, undefined, () => o.server.loadAccount(r.source))).sequenceNumber(),
-          )
-        } catch (e) {
-          if (isNotFound(e) || isNotFound((e as { cause?: unknown }).cause))
-            throw new ChainRejected(`${r.what}: account ${r.source} does not exist on this network`, {
-              details: { reason: 'AccountMissing', account: r.source },
-            })
-          throw e
-        }
+      let tx = pending
+      if (!tx) {
+        const seq = seqs.get(r.source) ?? (await loadSeq(r))
+        baseFee ??= await chooseFee(o.server, r.what)
+        const builder = new TransactionBuilder(new Account(r.source, seq.toString()), {
+          fee: String(baseFee),
+          networkPassphrase: o.passphrase,
+        })
+        for (const op of r.operations) builder.addOperation(op)
+        if (r.memo) builder.addMemo(r.memo)
+        tx = builder.setTimeout(o.validitySec).build()
+        tx.sign(o.keypair)
       }
-      baseFee ??= await guardHorizon(r.what, undefined, () => o.server.fetchBaseFee())
-      const builder = new TransactionBuilder(new Account(r.source, seq.toString()), {
-        fee: String(baseFee),
-        networkPassphrase: o.passphrase,
-      })
-      for (const op of r.operations) builder.addOperation(op)
-      if (r.memo) builder.addMemo(r.memo)
-      const tx = builder.setTimeout(o.validitySec).build()
-      tx.sign(o.keypair)
-      const envelope = tx.toEnvelope().toXDR('base64')
+      const hash = Buffer.from(tx.hash()).toString('hex')
+      const seq = BigInt(tx.sequence)
+      const envelopeBytes = tx.toEnvelope().toXDR().length
       try {
         const res = await o.server.submitTransaction(tx, { skipMemoRequiredCheck: true })
-        seqs.set(r.source, seq + 1n)
-        return { hash: res.hash, ledger: res.ledger, envelopeBytes: Buffer.from(envelope, 'base64').length }
+        seqs.set(r.source, seq)
+        return { hash: res.hash, ledger: res.ledger, envelopeBytes }
       } catch (e) {
+        const code = resultCodesOf(e)?.transaction
+        const status = httpFailure(e)?.status
+        if (pending && code === 'tx_bad_seq') {
+          // Our earlier copy may be what used the sequence number.
+          const rec = await landed(hash)
+          if (rec?.successful) {
+            seqs.set(r.source, seq)
+            return { hash, ledger: rec.ledger_attr, envelopeBytes }
+          }
+        }
+        if (attempt < RETRIES && (status === 503 || status === 504) && !code) {
+          // TRY_AGAIN_LATER (another transaction of the account is pending) or a submission timeout.
+          pending = tx
+          await sleep(Math.min(2000, 50 * 2 ** attempt))
+          continue
+        }
+        pending = undefined
         // Whether the sequence was consumed depends on where it failed: re-read it.
         seqs.delete(r.source)
-        const code = resultCodesOf(e)?.transaction
-        if (attempt < BAD_SEQ_RETRIES && code === 'tx_bad_seq') {
-          // Another sender holds the account's pending sequence: wait for a ledger close, re-read.
-          await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)))
+        if (attempt < RETRIES && (code === 'tx_bad_seq' || code === 'tx_too_late')) {
+          // Another sender used the account's sequence, or the window passed: wait, re-read, rebuild.
+          await sleep(Math.min(2000, 50 * 2 ** attempt))
           continue
         }
         if (code === 'tx_insufficient_fee' && !feeRetried) {
@@ -122,7 +173,6 @@ export function createSequenceSender(o: SequenceSenderOptions): SequenceSender {
       }
     }
   }
-
   const exclusive = <T>(job: (send: (request: SendRequest) => Promise<Sent>) => Promise<T>): Promise<T> => {
     inFlight++
     const go = () => job(run)

@@ -126,7 +126,8 @@ describe('stellar adapter (local devnet)', { timeout: 60_000 }, () => {
       assert.equal(seqs[i], seqs[i - 1]! + 1n)
       assert.ok(records[i]!.ledger_attr > records[i - 1]!.ledger_attr)
     }
-    // A second adapter (another process) on the same account: its stale sequence is re-read (tx_bad_seq retry).
+    // A second adapter (another process) on the same account: the devnet allows one pending transaction
+    // per account (TRY_AGAIN_LATER, resent as is) and a stale sequence is re-read (tx_bad_seq retry).
     const twin = await d.adapter(d.operator.secret())
     const both = await Promise.all([
       twin.submitAnchor({ logId: random32(), treeSize: 1, root: random32() }),

@@ -9,6 +9,10 @@
  * that account's master key or one of its signers. The adapter refuses to anchor unless the key is
  * a registered submitter, but nothing on chain enforces that: any signer of the anchoring account can
  * write anchors with other software. The operator controls who that is through the account's signers.
+ * A root already anchored under another log id is reported as `ChainRejected` (`AnchorConflict`).
+ *
+ * Throughput: stellar-core keeps one pending transaction per source account, so one anchoring
+ * account lands at most one anchor per ledger (~5 s on pubnet); use `anchorEveryMs` ≥ the ledger time.
  */
 import { Horizon, Keypair, Memo, Operation, StrKey } from '@stellar/stellar-sdk'
 import { checkBytes32, validateAnchorRequest } from '../../src/chain/anchor-request.ts'
@@ -52,6 +56,11 @@ export interface StellarAdapterOptions {
   readonly confirmations?: number
   /** Time bound of submitted transactions, seconds from now (default 120). */
   readonly validitySec?: number
+  /**
+   * Threshold level the signers of a sign-in must reach (default `medium`, what SEP-10 servers
+   * use for authentication). Chosen here by the verifier; a client cannot lower it.
+   */
+  readonly signInThreshold?: ThresholdLevel
 }
 
 /** Options of {@link StellarAdapter.registerNode}: `submitter` (default: this adapter's key). */
@@ -92,6 +101,9 @@ export async function createStellarAdapter(options: StellarAdapterOptions): Prom
   if (!passphrase) throw new InvalidInput(`no known passphrase for ${options.chainId}; pass one`)
   const { anchor, registry } = parseContract(options.contract)
   const finality = options.confirmations ?? 1
+  const signInThreshold = options.signInThreshold ?? 'medium'
+  if (!['low', 'medium', 'high'].includes(signInThreshold))
+    throw new InvalidInput('signInThreshold must be low, medium or high')
   if (!Number.isInteger(finality) || finality < 1)
     throw new InvalidInput('confirmations must be an integer >= 1')
   let keypair: Keypair | undefined
@@ -121,7 +133,9 @@ export async function createStellarAdapter(options: StellarAdapterOptions): Prom
       const regs = await submitters()
       try {
         const acc = await server.loadAccount(anchor)
-        return [...new Set([...acc.signers.map((s) => s.key), ...regs])]
+        // Only ed25519 keys sign; pre-auth (T…), hash-x (X…) and signed-payload (P…) signers never do.
+        const keys = acc.signers.filter((s) => s.type === 'ed25519_public_key').map((s) => s.key)
+        return [...new Set([...keys, ...regs])]
       } catch {
         return regs
       }
@@ -129,6 +143,8 @@ export async function createStellarAdapter(options: StellarAdapterOptions): Prom
   })
   const find = (root: Uint8Array, signal?: AbortSignal): Promise<IndexedAnchor | null> =>
     guardHorizon('anchorOf', signal, () => index.find(root))
+  const anchorsOf = (root: Uint8Array, signal?: AbortSignal): Promise<readonly IndexedAnchor[]> =>
+    guardHorizon('anchorOf', signal, () => index.all(root))
   const toAnchor = (a: IndexedAnchor): OnChainAnchor => ({
     logId: a.logId,
     treeSize: a.treeSize,
@@ -154,8 +170,16 @@ export async function createStellarAdapter(options: StellarAdapterOptions): Prom
       opts.signal?.throwIfAborted()
       // Checks and send run as one job in the sender's queue: anchors land in call order.
       return s.sender.exclusive(async (send) => {
-        const existing = await find(req.root, opts.signal)
-        if (existing) return { kind: 'already-anchored', anchor: toAnchor(existing) }
+        const existing = await anchorsOf(req.root, opts.signal)
+        const same = existing.find((a) => Buffer.compare(a.logId, req.logId) === 0)
+        if (same) return { kind: 'already-anchored', anchor: toAnchor(same) }
+        if (existing.length > 0)
+          // Another signer of the account anchored this root first under another log id: anchorOf(root)
+          // answers with that anchor, so ours would never be the one a verifier reads.
+          throw new ChainRejected(
+            `anchor: root already anchored under another log id by ${existing[0]!.submitter} (tx ${existing[0]!.tx})`,
+            { details: { reason: 'AnchorConflict', tx: existing[0]!.tx, submitter: existing[0]!.submitter } },
+          )
         if (!(await submitters(opts.signal)).includes(s.account))
           throw new NotRegisteredSubmitter(`anchor: ${s.account} is not the submitter of a registered node`, {
             details: { reason: 'NotSubmitter', account: s.account, registry },
@@ -184,7 +208,12 @@ export async function createStellarAdapter(options: StellarAdapterOptions): Prom
     opts: CallOptions = {},
   ): Promise<ChainAnchorStatus> => {
     checkBytes32(root, 'root')
-    const found = await find(root, opts.signal)
+    // With the anchor's transaction hash one GET answers; the history scan is the fallback.
+    const direct =
+      tx && /^[0-9a-f]{64}$/i.test(tx)
+        ? await guardHorizon('transaction', opts.signal, () => index.byTx(tx, root))
+        : null
+    const found = direct ?? (await find(root, opts.signal))
     if (found) {
       const info = await guardHorizon('root', opts.signal, () => server.root())
       const latest = Number(info.history_latest_ledger)
@@ -241,7 +270,7 @@ export async function createStellarAdapter(options: StellarAdapterOptions): Prom
       return target ? (await submitters(opts.signal)).includes(target) : false
     },
     checkSigners: (id, keys, threshold, opts) => checkSigners(server, id, keys, threshold, opts),
-    verifySignIn: (check, opts) => verifySignInWith(server, options.chainId, check, opts),
+    verifySignIn: (check, opts) => verifySignInWith(server, options.chainId, check, signInThreshold, opts),
     async close() {
       if (closed) return
       closed = true

@@ -53,12 +53,14 @@ describe('stellar sign-in (SEP-10 signer and threshold check)', { timeout: 30_00
     const cosigner = Keypair.random()
     await d.net.fund(user.publicKey())
     const message = new TextEncoder().encode('mero sign-in nonce 42')
-    const sign = (k: Keypair, m: Uint8Array = message) => ed25519.sign(m, k.rawSecretKey())
+    // SEP-53: the wallet signs sha256("Stellar Signed Message:\n" ‖ message).
+    const sign = (k: Keypair, m: Uint8Array = message) => ed25519.sign(sep53Hash(m), k.rawSecretKey())
     const account = `${CHAIN}:${user.publicKey()}`
     assert.equal(await owner.verifySignIn({ account, message, signature: sign(user) }), true)
+    // A raw ed25519 signature over the message itself is not the SEP-53 form: refused.
     assert.equal(
-      await owner.verifySignIn({ account, message, signature: sign(user, sep53Hash(message)) }),
-      true,
+      await owner.verifySignIn({ account, message, signature: ed25519.sign(message, user.rawSecretKey()) }),
+      false,
     )
     assert.equal(await owner.verifySignIn({ account, message, signature: sign(cosigner) }), false)
     assert.equal(
@@ -92,10 +94,19 @@ describe('stellar sign-in (SEP-10 signer and threshold check)', { timeout: 30_00
       { ok: true, weight: 2, required: 2, exists: true },
     )
     assert.equal(await owner.verifySignIn({ account, message, signature: sign(user) }), false)
+    // The threshold is the verifier's option: a client asking for 'low' is still held to 'medium'.
     assert.equal(
       await owner.verifySignIn({ account, message, signature: sign(user), extra: { threshold: 'low' } }),
-      true,
+      false,
     )
+    const lowVerifier = await createStellarAdapter({
+      rpcUrl: d.net.url,
+      chainId: CHAIN,
+      contract: Keypair.random().publicKey(),
+      signInThreshold: 'low',
+    })
+    assert.equal(await lowVerifier.verifySignIn({ account, message, signature: sign(user) }), true)
+    await lowVerifier.close()
     const both = {
       account,
       message,

@@ -69,7 +69,7 @@ function verifiesBy(key: string, message: Uint8Array, signature: Uint8Array): bo
   if (!StrKey.isValidEd25519PublicKey(key) || signature.length !== 64) return false
   const pub = StrKey.decodeEd25519PublicKey(key)
   try {
-    return ed25519.verify(signature, message, pub) || ed25519.verify(signature, sep53Hash(message), pub)
+    return ed25519.verify(signature, sep53Hash(message), pub)
   } catch {
     return false
   }
@@ -79,15 +79,18 @@ const bytes = (v: unknown): Uint8Array | undefined =>
   v instanceof Uint8Array ? v : typeof v === 'string' ? new Uint8Array(Buffer.from(v, 'base64')) : undefined
 
 /**
- * Verifies a sign-in for `stellar:<network>:G…`. `signature` is an ed25519 signature over `message`
- * (raw, or SEP-53 hashed) by `extra.publicKey` (default: the account's master key). Co-signers add
- * `extra.signers: [{ publicKey: 'G…', signature: base64 | Uint8Array }]`; `extra.threshold`
- * (`low` | `medium` | `high`, default `medium`) is the level their summed weight must reach.
+ * Verifies a sign-in for `stellar:<network>:G…`. `signature` is a SEP-53 signature (ed25519 over
+ * `sha256("Stellar Signed Message:\n" ‖ message)`; a raw signature over the message is refused) by
+ * `extra.publicKey` (default: the account's master key). Co-signers add
+ * `extra.signers: [{ publicKey: 'G…', signature: base64 | Uint8Array }]`. Their summed weight must
+ * reach `threshold` — the verifier's choice (an adapter option), never the client's: `extra.threshold`
+ * is ignored.
  */
 export async function verifySignInWith(
   server: Horizon.Server,
   chainId: string,
   check: SignInCheck,
+  threshold: ThresholdLevel = 'medium',
   options: CallOptions = {},
 ): Promise<boolean> {
   const prefix = `${chainId}:`
@@ -95,8 +98,6 @@ export async function verifySignInWith(
   const account = check.account.slice(prefix.length)
   if (!StrKey.isValidEd25519PublicKey(account)) return false
   const extra = check.extra ?? {}
-  const threshold = (extra.threshold ?? 'medium') as ThresholdLevel
-  if (!['low', 'medium', 'high'].includes(threshold)) return false
   const pairs: { key: string; signature: Uint8Array | undefined }[] = [
     { key: typeof extra.publicKey === 'string' ? extra.publicKey : account, signature: check.signature },
   ]

@@ -33,13 +33,18 @@ export async function loadSnapshot(dir: string): Promise<DevnetSnapshot | undefi
     log = await readFile(join(dir, 'stellar-transactions.jsonl'), 'utf8')
   } catch {}
   const txs: TxRecord[] = []
+  const seen = new Set<string>()
   let dropped = false
   for (const line of log.split('\n')) {
     if (!line) continue
     try {
       const t = JSON.parse(line) as TxRecord
-      if (t.ledger <= s.ledger) txs.push(t)
-      else dropped = true
+      if (t.ledger > s.ledger || seen.has(t.hash))
+        dropped = true // past the snapshot, or re-sent after a failed save
+      else {
+        seen.add(t.hash)
+        txs.push(t)
+      }
     } catch {
       dropped = true // a torn last line from a crash
     }

@@ -18,7 +18,17 @@ export function pagingToken(ledger: number, index: number): string {
   return ((BigInt(ledger) << 32n) | (BigInt(index) << 12n)).toString()
 }
 
-const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z')
+/** Latest time an RFC 3339 string can carry (9999-12-31T23:59:59Z), in seconds. */
+const MAX_ISO_SECONDS = 253_402_300_799
+
+/**
+ * Seconds-resolution RFC 3339 like Horizon. Never throws: a time bound is a uint64 chosen by whoever
+ * built the transaction, so values past year 9999 (or garbage) are clamped into range.
+ */
+const iso = (ms: number) => {
+  const s = Number.isFinite(ms) ? Math.min(Math.max(Math.floor(ms / 1000), 0), MAX_ISO_SECONDS) : 0
+  return new Date(s * 1000).toISOString().replace('.000Z', 'Z')
+}
 
 /** `GET /accounts/:id`. */
 export function accountResource(base: string, a: AccountState): Record<string, unknown> {
@@ -66,8 +76,20 @@ export function accountResource(base: string, a: AccountState): Record<string, u
   }
 }
 
-/** `GET /transactions/:hash` (and the records of transaction pages). */
+/**
+ * `GET /transactions/:hash` (and the records of transaction pages). Never throws: one odd record must
+ * not make a page (and so an account's whole history) unreadable; the optional time bounds are dropped
+ * if they cannot be rendered.
+ */
 export function transactionResource(base: string, t: TxRecord): Record<string, unknown> {
+  try {
+    return transactionBody(base, t, true)
+  } catch {
+    return transactionBody(base, t, false)
+  }
+}
+
+function transactionBody(base: string, t: TxRecord, withBounds: boolean): Record<string, unknown> {
   const self = `${base}/transactions/${t.hash}`
   return {
     _links: {
@@ -92,8 +114,8 @@ export function transactionResource(base: string, t: TxRecord): Record<string, u
     memo_type: t.memoType,
     ...(t.memo !== undefined ? { memo: t.memo } : {}),
     signatures: t.signatures,
-    ...(t.validAfter !== undefined ? { valid_after: iso(t.validAfter * 1000) } : {}),
-    ...(t.validBefore !== undefined && t.validBefore !== 0
+    ...(withBounds && t.validAfter !== undefined ? { valid_after: iso(t.validAfter * 1000) } : {}),
+    ...(withBounds && t.validBefore !== undefined && t.validBefore !== 0
       ? { valid_before: iso(t.validBefore * 1000) }
       : {}),
   }

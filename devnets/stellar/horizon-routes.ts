@@ -50,6 +50,10 @@ export function createHorizonRoutes(ctx: RouteContext): (req: IncomingMessage) =
       if (ctx.stopped() && !r.ok)
         return problem(503, 'stale_history', 'Historical DB Is Too Stale', 'devnet stopping')
       if (r.ok) return { status: 200, body: transactionResource(base(), r.record) }
+      if (r.unavailable)
+        return problem(503, 'service_unavailable', 'Service Unavailable', r.unavailable, {
+          status: r.codes.transaction,
+        })
       if (r.malformed)
         return problem(400, 'transaction_malformed', 'Transaction Malformed', r.malformed, {
           envelope_xdr: envelope,
@@ -133,7 +137,7 @@ export function createHorizonRoutes(ctx: RouteContext): (req: IncomingMessage) =
       if (!a) return notFound()
       if (parts.length === 2) return { status: 200, body: accountResource(base(), a) }
       if (parts[2] === 'data' && parts.length === 4) {
-        const v = a.data[parts[3]!]
+        const v = Object.hasOwn(a.data, parts[3]!) ? a.data[parts[3]!] : undefined
         return v === undefined
           ? notFound()
           : { status: 200, body: { value: Buffer.from(v, 'hex').toString('base64') } }

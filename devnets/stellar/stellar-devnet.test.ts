@@ -17,6 +17,7 @@ import {
 } from '@stellar/stellar-sdk'
 import { STANDALONE_PASSPHRASE, type StellarDevnet, startStellarDevnet } from './stellar-devnet.ts'
 import { reencodesIdentically, xdrToJson } from './stellar-xdr.ts'
+import { decodeBoth } from './xdr-cross-check.ts'
 
 /** Horizon's result codes of a failed submission (the SDK's BadResponseError). */
 async function codesOf(p: Promise<unknown>): Promise<{ transaction: string; operations?: string[] }> {
@@ -33,6 +34,17 @@ async function codesOf(p: Promise<unknown>): Promise<{ transaction: string; oper
     return data!.extras!.result_codes!
   }
   return assert.fail('expected the submission to fail')
+}
+
+/** Envelopes the tests below submit, recorded where they leave the client. */
+const submitted: string[] = []
+
+function recordSubmissions(server: Horizon.Server): void {
+  const submit = server.submitTransaction.bind(server)
+  server.submitTransaction = (tx, opts) => {
+    if ('operations' in tx) submitted.push(tx.toEnvelope().toXDR('base64'))
+    return submit(tx, opts)
+  }
 }
 
 describe('stellar devnet (Horizon emulator)', { timeout: 60_000 }, () => {
@@ -62,6 +74,7 @@ describe('stellar devnet (Horizon emulator)', { timeout: 60_000 }, () => {
     dir = await mkdtemp(join(tmpdir(), 'stellar-devnet-'))
     net = await startStellarDevnet({ dataDir: dir, blockMs: 100 })
     server = new Horizon.Server(net.url, { allowHttp: true })
+    recordSubmissions(server)
     const res = await fetch(`${net.url}/friendbot?addr=${alice.publicKey()}`)
     assert.equal(res.status, 200)
     await net.fund(bob.publicKey())
@@ -306,6 +319,14 @@ describe('stellar devnet (Horizon emulator)', { timeout: 60_000 }, () => {
       assert.ok(reencodesIdentically('TransactionEnvelope', e), e)
       assert.ok(xdrToJson<{ tx: unknown }>('TransactionEnvelope', e).tx)
     }
+    // Every envelope this test submitted (accepted or refused, recorded on the client side): the Rust
+    // decoder and the SDK read the same source, sequence, fee, memo, operations and hash.
+    assert.ok(submitted.length >= 10)
+    for (const e of submitted) {
+      const both = decodeBoth(e, STANDALONE_PASSPHRASE)
+      assert.deepEqual(both.rust, both.sdk, e)
+    }
+    assert.ok(submitted.some((e) => net.acceptedEnvelopes().includes(e)))
   })
 
   it('keeps its state across a restart on the same folder', async () => {

@@ -10,11 +10,13 @@ import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Account, Keypair, Operation, TransactionBuilder } from '@stellar/stellar-sdk'
 import { loadSnapshot, saveLedger } from './devnet-store.ts'
+import { internalError, memoFields, sourceOf, tryAgainLater } from './devnet-submissions.ts'
 import { problem } from './horizon-resources.ts'
 import { createHorizonRoutes } from './horizon-routes.ts'
 import {
   applyTransaction,
   type Checked,
+  chargeFailed,
   checkTransaction,
   type Rejection,
   type TxRecord,
@@ -37,6 +39,15 @@ export interface StellarDevnetOptions {
   readonly passphrase?: string
   /** XLM friendbot gives a new account (default 10 000). */
   readonly friendbotXlm?: number
+  /**
+   * stellar-core's queue rule: one pending transaction per source account; a second one before the
+   * ledger closes is answered TRY_AGAIN_LATER (HTTP 503). Default true.
+   */
+  readonly onePendingPerAccount?: boolean
+  /** Where operational errors go (a failed state save). Default `console.error`. */
+  readonly log?: (message: string) => void
+  /** Test hook: replaces the state save of a closed ledger. */
+  readonly saveLedger?: typeof saveLedger
 }
 
 /** A running devnet. */
@@ -101,6 +112,10 @@ export async function startStellarDevnet(options: StellarDevnetOptions = {}): Pr
   let saving: Promise<void> = Promise.resolve()
   let stopped = false
 
+  let unsaved: TxRecord[] = []
+  const strict = options.onePendingPerAccount ?? true
+  const log = options.log ?? ((m: string) => console.error(m))
+  const save = options.saveLedger ?? saveLedger
   const nextSeq = (id: string): bigint | undefined => {
     const a = accounts.get(id)
     if (!a) return undefined
@@ -124,12 +139,14 @@ export async function startStellarDevnet(options: StellarDevnetOptions = {}): Pr
     const answers: (() => void)[] = []
     for (const p of batch) {
       // Re-validate against the state the earlier transactions of this ledger left (core does too).
-      const again = check(p.checked.envelopeXdr, false)
-      if (!again.ok) {
-        answers.push(() => p.done(again))
+      const recheck = check(p.checked.envelopeXdr, false)
+      const failed = recheck.ok ? undefined : chargeFailed(p.checked, recheck, accounts, ledger, closedAt)
+      if (!recheck.ok && !failed) {
+        answers.push(() => p.done(recheck))
         continue
       }
-      const applied = applyTransaction(again, accounts, ledger, closedAt)
+      const again = recheck.ok ? recheck : p.checked
+      const applied = failed ?? applyTransaction(again, accounts, ledger, closedAt)
       const { tx } = again
       const memo = memoFields(tx.memo)
       const time = typeof tx.cond === 'object' && 'time' in tx.cond ? tx.cond.time : undefined
@@ -162,21 +179,51 @@ export async function startStellarDevnet(options: StellarDevnetOptions = {}): Pr
           : p.done({ ok: false, resultXdr: applied.resultXdr, codes: applied.codes }),
       )
     }
-    if (options.dataDir && records.length) {
+    if (options.dataDir) {
+      // Empty ledgers are saved too, so the ledger number never goes back after a restart.
       const dir = options.dataDir
       const head = { passphrase, ledger, closedAt }
-      saving = saving.then(() => saveLedger(dir, head, accounts.values(), records)).catch(() => undefined)
-      await saving
+      // Records of a ledger whose save failed go out with the next save (the load drops duplicates).
+      const pendingRecords = [...unsaved, ...records]
+      saving = saving.then(() => save(dir, head, accounts.values(), pendingRecords))
+      const ok = await saving.then(
+        () => {
+          unsaved = []
+          return true
+        },
+        (e: unknown) => {
+          log(`stellar devnet: saving ledger ${ledger} failed: ${String(e).slice(0, 200)}`)
+          return false
+        },
+      )
+      saving = Promise.resolve()
+      if (!ok) {
+        unsaved = pendingRecords
+        // Not durable: do not tell submitters it worked (the client retries and finds what landed).
+        for (const p of batch) p.done(internalError('ledger state could not be saved'))
+        return
+      }
     }
     for (const a of answers) a()
   }
 
   let closing: Promise<void> = Promise.resolve()
   const timer = setInterval(() => {
-    closing = closing.then(closeLedger)
+    // A throw must never become an unhandled rejection (it would take merod down with it).
+    closing = closing.then(closeLedger).catch((e: unknown) => {
+      log(`stellar devnet: closing ledger ${ledger} failed: ${String(e).slice(0, 200)}`)
+    })
   }, blockMs)
 
-  const submit = (envelope: string): Promise<{ ok: true; record: TxRecord } | Rejection> => {
+  const submit = (
+    envelope: string,
+    internal = false,
+  ): Promise<{ ok: true; record: TxRecord } | Rejection> => {
+    if (strict && !internal) {
+      const source = sourceOf(envelope, passphrase)
+      if (source && queue.some((p) => p.checked.tx.source_account === source))
+        return Promise.resolve(tryAgainLater())
+    }
     const checked = check(envelope, true)
     if (!checked.ok) return Promise.resolve(checked)
     return new Promise((done) => queue.push({ checked, done }))
@@ -192,7 +239,7 @@ export async function startStellarDevnet(options: StellarDevnetOptions = {}): Pr
       .setTimeout(0)
       .build()
     tx.sign(root)
-    const r = await submit(tx.toEnvelope().toXDR('base64'))
+    const r = await submit(tx.toEnvelope().toXDR('base64'), true)
     if (!r.ok)
       throw Object.assign(
         new Error(`friendbot: ${r.codes.transaction} ${r.codes.operations?.join(',') ?? ''}`),
@@ -246,7 +293,7 @@ export async function startStellarDevnet(options: StellarDevnetOptions = {}): Pr
       stopped = true
       clearInterval(timer)
       await closing
-      for (const p of queue) p.done({ ok: false, resultXdr: '', codes: { transaction: 'tx_internal_error' } })
+      for (const p of queue) p.done(internalError('devnet stopping'))
       queue = []
       if (options.dataDir) {
         const dir = options.dataDir
@@ -257,14 +304,6 @@ export async function startStellarDevnet(options: StellarDevnetOptions = {}): Pr
       await new Promise((r) => server.close(r))
     },
   }
-}
-
-function memoFields(memo: unknown): { memoType: string; memo?: string } {
-  if (memo === 'none' || typeof memo !== 'object' || memo === null) return { memoType: 'none' }
-  const [type, value] = Object.entries(memo)[0] as [string, string]
-  if (type === 'hash' || type === 'return')
-    return { memoType: type, memo: Buffer.from(value, 'hex').toString('base64') }
-  return { memoType: type, memo: String(value) }
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

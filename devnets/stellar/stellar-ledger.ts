@@ -3,8 +3,7 @@
  * (network passphrase via the signature hash, signers and thresholds, sequence numbers, fees, time
  * bounds) and apply rules for the classic operations in `stellar-operations.ts`.
  */
-import { ed25519 } from '@noble/curves/ed25519'
-import { StrKey } from '@stellar/stellar-sdk'
+import { SignatureChecker } from './signature-checker.ts'
 import {
   type AccountState,
   type Accounts,
@@ -60,6 +59,8 @@ export interface Rejection {
   readonly resultXdr: string
   readonly codes: { readonly transaction: string; readonly operations?: readonly string[] }
   readonly malformed?: string
+  /** Not a verdict on the transaction: the devnet could not take it now (HTTP 503). */
+  readonly unavailable?: string
 }
 
 /** A transaction that passed the validity checks. */
@@ -79,38 +80,6 @@ function reject(code: string, fee = 0n, ops?: OpOutcome[]): Rejection {
     ok: false,
     resultXdr: txResult(fee, ops ? { [code]: ops.map((o) => o.result) } : code),
     codes: { transaction: code, ...(ops ? { operations: ops.map((o) => o.code) } : {}) },
-  }
-}
-
-/** Sums the weights of `account`'s signers that signed `hash`, marking the signatures used. */
-function signedWeight(
-  account: AccountState,
-  hash: Buffer,
-  sigs: readonly SignatureJson[],
-  used: boolean[],
-): number {
-  const signers = [
-    ...(account.masterWeight > 0 ? [{ key: account.id, weight: account.masterWeight }] : []),
-    ...account.signers,
-  ]
-  let total = 0
-  for (const s of signers) {
-    const pub = StrKey.decodeEd25519PublicKey(s.key)
-    const hint = Buffer.from(pub.subarray(28)).toString('hex')
-    const i = sigs.findIndex((g, j) => g.hint === hint && (used[j] || verify(g.signature, hash, pub)))
-    if (i >= 0) {
-      used[i] = true
-      total += s.weight
-    }
-  }
-  return Math.min(total, 255)
-}
-
-function verify(sigHex: string, msg: Buffer, pub: Uint8Array): boolean {
-  try {
-    return sigHex.length === 128 && ed25519.verify(Buffer.from(sigHex, 'hex'), msg, pub)
-  } catch {
-    return false
   }
 }
 
@@ -161,11 +130,8 @@ export function checkTransaction(envelopeXdr: string, ctx: CheckContext): Checke
   if (!source) return reject('tx_no_account')
   const expected = ctx.nextSeq(tx.source_account)
   if (expected === undefined || BigInt(tx.seq_num) !== expected) return reject('tx_bad_seq')
-  const used = signatures.map(() => false)
-  const need = (a: AccountState, level: ThresholdLevel) => {
-    const w = signedWeight(a, hash, signatures, used)
-    return w > 0 && w >= thresholdValue(a, level)
-  }
+  const checker = new SignatureChecker(hash, signatures)
+  const need = (a: AccountState, level: ThresholdLevel) => checker.check(a, thresholdValue(a, level))
   if (!need(source, 'low')) return reject('tx_bad_auth')
   const opResults: OpOutcome[] = []
   let opFailed = false
@@ -183,7 +149,7 @@ export function checkTransaction(envelopeXdr: string, ctx: CheckContext): Checke
     opResults.push(outcome ?? { result: { op_inner: { [opType(op)]: 'success' } }, code: 'op_success' })
   }
   if (opFailed) return reject('tx_failed', 0n, opResults)
-  if (used.some((u) => !u)) return reject('tx_bad_auth_extra')
+  if (!checker.allUsed()) return reject('tx_bad_auth_extra')
   if (source.balance - minBalance(source) < minFee) return reject('tx_insufficient_balance')
   return { ok: true, tx, hash: hash.toString('hex'), envelopeXdr, signatures }
 }
@@ -255,5 +221,39 @@ export function applyTransaction(
     resultXdr: txResult(fee, { [code]: outcomes.map((o) => o.result) }),
     codes: { transaction: code, operations: outcomes.map((o) => o.code) },
     participants: [...participants],
+  }
+}
+
+/**
+ * A transaction that was valid when queued but fails the re-check at close (an earlier transaction
+ * of the ledger changed signers, spent the balance, …): like stellar-core it stays in the ledger as
+ * failed, its fee is charged and its sequence number consumed. `undefined` when core would have
+ * dropped it instead (the source is gone or the sequence number no longer fits).
+ */
+export function chargeFailed(
+  checked: Checked,
+  rejection: Rejection,
+  state: Map<string, AccountState>,
+  ledger: number,
+  timeMs: number,
+): Applied | undefined {
+  const { tx } = checked
+  const source = state.get(tx.source_account)
+  if (!source || rejection.malformed || BigInt(tx.seq_num) !== source.seq + 1n) return undefined
+  const fee = BigInt(tx.operations.length) * BASE_FEE
+  const charged = fee < source.balance ? fee : source.balance
+  source.balance -= charged
+  source.seq = BigInt(tx.seq_num)
+  source.seqLedger = ledger
+  source.seqTime = timeMs
+  source.lastModifiedLedger = ledger
+  source.lastModifiedTime = timeMs
+  const result = xdrToJson<{ result: unknown }>('TransactionResult', rejection.resultXdr).result
+  return {
+    successful: false,
+    feeCharged: charged,
+    resultXdr: txResult(charged, result),
+    codes: { transaction: rejection.codes.transaction, operations: rejection.codes.operations ?? [] },
+    participants: [tx.source_account],
   }
 }

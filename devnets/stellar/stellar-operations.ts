@@ -160,13 +160,14 @@ export function applyOperation(op: OperationJson, txSource: string, accounts: Ac
       const name = body.data_name as string
       const value = body.data_value as string | null
       if (value === null) {
-        if (!(name in src.data)) return fail(type, 'name_not_found', 'op_data_name_not_found')
+        if (!Object.hasOwn(src.data, name)) return fail(type, 'name_not_found', 'op_data_name_not_found')
         delete src.data[name]
         return ok(type)
       }
-      if (!(name in src.data) && src.balance < minBalance(src, 1))
+      if (!Object.hasOwn(src.data, name) && src.balance < minBalance(src, 1))
         return fail(type, 'low_reserve', 'op_low_reserve')
-      src.data[name] = value
+      // An own property even for names like `__proto__` (plain assignment would set the prototype).
+      Object.defineProperty(src.data, name, { value, enumerable: true, writable: true, configurable: true })
       return ok(type)
     }
     case 'set_options': {
