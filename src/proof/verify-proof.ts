@@ -174,7 +174,13 @@ export async function verifyProof(input: unknown, options: VerifyProofOptions): 
       continue
     }
     try {
-      const onChain = await reader.anchorOf(rootHash, { signal: options.signal })
+      // The status read follows the proof's tx when the chain can (a Stellar reader then reads one
+      // transaction instead of the account's history); its anchor is still read from chain state.
+      const status = await reader.anchorStatus(rootHash, a.tx, { signal: options.signal })
+      const onChain =
+        status.state === 'included' || status.state === 'final'
+          ? status.anchor
+          : await reader.anchorOf(rootHash, { signal: options.signal })
       if (!onChain) {
         add(`anchor.${a.chainId}`, false, `root ${cp.rootHash} is not anchored on ${a.chainId}`)
         continue
@@ -185,7 +191,6 @@ export async function verifyProof(input: unknown, options: VerifyProofOptions): 
       if (!bytesEqual(onChain.logId, logId)) problems.push('log id on chain ≠ sha256(origin)')
       if (a.height !== undefined && onChain.height !== a.height)
         problems.push(`height on chain ${onChain.height} ≠ claimed ${a.height}`)
-      const status = await reader.anchorStatus(rootHash, a.tx, { signal: options.signal })
       const final = status.state === 'final'
       if (!final)
         problems.push(
