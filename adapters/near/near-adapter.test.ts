@@ -128,7 +128,7 @@ describe('NEAR adapter specifics', { timeout: 60_000 }, () => {
     await stranger.close()
   })
 
-  it('two adapters sharing one key submit concurrently: nonce conflicts are retried, every anchor lands', async () => {
+  it('two adapters sharing one key submit concurrently: a transaction dropped for a reused nonce is resent, every anchor lands', async () => {
     const other = await w.make({ accountId: w.devnet.rootAccount, secretKey: w.devnet.rootSecretKey })
     await owner.registerNode(random32(), 'shared key')
     const reqs = Array.from({ length: 8 }, (_, i) => ({
@@ -136,13 +136,27 @@ describe('NEAR adapter specifics', { timeout: 60_000 }, () => {
       treeSize: i + 1,
       root: random32(),
     }))
-    const results = await Promise.all(reqs.map((r, i) => (i % 2 ? other : owner).submitAnchor(r)))
-    assert.ok(results.every((r) => r.kind === 'submitted'))
-    for (const r of reqs) {
-      for (let i = 0; i < 100 && (await owner.anchorOf(r.root)) === null; i++)
+    const adapters = reqs.map((_, i) => (i % 2 ? other : owner))
+    // concurrent submits of the same root through one adapter share one transaction
+    const [a, b] = await Promise.all([owner.submitAnchor(reqs[0]!), owner.submitAnchor(reqs[0]!)])
+    assert.deepEqual(a, b)
+    const results = [a, ...(await Promise.all(reqs.slice(1).map((r, i) => adapters[i + 1]!.submitAnchor(r))))]
+    let dropped = 0
+    for (const [i, r] of reqs.entries()) {
+      const sent = results[i]!
+      assert.ok(sent.kind === 'submitted')
+      let status = await adapters[i]!.anchorStatus(r.root, sent.tx)
+      for (let j = 0; j < 200 && status.state !== 'final'; j++) {
+        assert.notEqual(status.state, 'reverted')
+        if (status.state === 'pending' && status.tx !== sent.tx) dropped++
         await new Promise((res) => setTimeout(res, 20))
+        status = await adapters[i]!.anchorStatus(r.root, sent.tx)
+      }
+      assert.equal(status.state, 'final')
       assert.equal((await owner.anchorOf(r.root))?.treeSize, r.treeSize)
     }
+    // both adapters start from the chain nonce, so their first anchors collide (one is dropped)
+    assert.ok(dropped > 0, 'no transaction was dropped: the test did not exercise nonce reuse')
     await other.close()
   })
 
@@ -198,6 +212,52 @@ describe('NEAR adapter specifics', { timeout: 60_000 }, () => {
     assert.equal(status.state, 'reverted')
     if (status.state === 'reverted') assert.match(status.reason, /NotSubmitter: stranger\.test\.near/)
     await stranger.close()
+  })
+
+  it('a contract account out of storage balance: anchors revert with LackBalanceForState, a distinct ChainRejected', async () => {
+    // 0.19 NEAR: the code and owner record stake ~0.18 NEAR, leaving room for a few anchors only
+    const contract = await deployNearAnchor({
+      rpcUrl: w.devnet.url,
+      parentAccount: w.devnet.rootAccount,
+      parentSecretKey: w.devnet.rootSecretKey,
+      label: 'poor',
+      amount: 19n * 10n ** 22n,
+    })
+    const poor = await createNearAdapter({
+      rpcUrl: w.devnet.url,
+      chainId: CHAIN_ID,
+      contract,
+      pollMs: 20,
+      accountId: w.devnet.rootAccount,
+      secretKey: w.devnet.rootSecretKey,
+    })
+    try {
+      await poor.registerNode(random32(), 'poor')
+      let landed = 0
+      let reverted: string | undefined
+      for (let i = 0; i < 30 && !reverted; i++) {
+        const root = random32()
+        const r = await poor.submitAnchor({ logId: random32(), treeSize: 1, root })
+        assert.ok(r.kind === 'submitted')
+        let status = await poor.anchorStatus(root, r.tx)
+        for (let j = 0; j < 100 && (status.state === 'pending' || status.state === 'missing'); j++) {
+          await new Promise((res) => setTimeout(res, 20))
+          status = await poor.anchorStatus(root, r.tx)
+        }
+        if (status.state === 'reverted') reverted = status.reason
+        else landed++
+      }
+      assert.ok(landed >= 1 && landed < 10, `${landed} anchors landed before the stake ran out`)
+      assert.match(reverted ?? '', /^LackBalanceForState: poor\.test\.near needs \d+ more yoctoNEAR/)
+      await assert.rejects(poor.registerNode(random32(), 'x'.repeat(300)), (e: unknown) => {
+        assert.ok(isMeroError(e))
+        assert.equal(e.name, 'ChainRejected')
+        assert.equal(e.details.reason, 'LackBalanceForState')
+        return true
+      })
+    } finally {
+      await poor.close()
+    }
   })
 
   it('devnet down → ChainUnavailable (reads and submits)', async () => {

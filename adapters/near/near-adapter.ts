@@ -32,6 +32,7 @@ import { guardNear } from './near-errors.ts'
 import { createRegistryReader } from './near-registry.ts'
 import { parseNearSecret } from './near-secret.ts'
 import { createNearSender, failureMessage, type NearSender, readOnlyError } from './near-sender.ts'
+import { SentAnchors } from './sent-anchors.ts'
 
 /** Re-exported: the FullAccess-key check of NEP-413 sign-in. */
 export { isFullAccessKey } from './full-access-key.ts'
@@ -86,6 +87,8 @@ export interface NearAdapter extends ChainAdapter {
 
 const GAS = 30_000_000_000_000n
 const SUBMITTER_TTL_MS = 30_000
+/** Blocks an own anchor transaction may stay unknown (dropped) before it is resent. */
+const RESEND_AFTER_BLOCKS = 5
 const ACCOUNT_ID = /^(?=.{2,64}$)(([a-z\d]+[-_])*[a-z\d]+\.)*([a-z\d]+[-_])*[a-z\d]+$/
 
 /**
@@ -125,6 +128,7 @@ export async function createNearAdapter(options: NearAdapterOptions): Promise<Ne
     signIn: true,
   })
   const submits = createSingleFlight<SubmitAnchorResult>()
+  const sentAnchors = new SentAnchors(RESEND_AFTER_BLOCKS)
   let closed = false
   // NEAR cannot dry-run a state-changing call: the submitter right is checked with a view first
   // (a positive answer is trusted for SUBMITTER_TTL_MS; a revocation inside it shows as `reverted`).
@@ -145,6 +149,9 @@ export async function createNearAdapter(options: NearAdapterOptions): Promise<Ne
     opts.signal?.throwIfAborted()
     const key = toHex(req.root)
     const p = submits.run(key, async (): Promise<SubmitAnchorResult> => {
+      // the final block the transaction references is fetched while the duplicate check runs
+      const block = provider.viewBlock({ finality: 'final' })
+      block.catch(() => undefined)
       const existing = await readAnchor(req.root, opts.signal)
       if (existing) return { kind: 'already-anchored', anchor: existing }
       if (Date.now() > submitterUntil) {
@@ -161,7 +168,9 @@ export async function createNearAdapter(options: NearAdapterOptions): Promise<Ne
         0n,
       )
       try {
-        return { kind: 'submitted', tx: await s.send('anchor', contract, [call], opts.signal) }
+        const tx = await s.send('anchor', contract, [call], opts.signal, block)
+        sentAnchors.remember(tx, req)
+        return { kind: 'submitted', tx }
       } catch (e) {
         return recoverAlreadyAnchored(e, () => readAnchor(req.root, opts.signal))
       }
@@ -185,17 +194,19 @@ export async function createNearAdapter(options: NearAdapterOptions): Promise<Ne
 
   const anchorStatus = async (
     root: Uint8Array,
-    tx: string | undefined,
+    sentTx: string | undefined,
     opts: CallOptions = {},
   ): Promise<ChainAnchorStatus> => {
     checkBytes32(root, 'root')
     const { signal } = opts
-    const [anchor, head] = await Promise.all([
+    const tx = sentTx === undefined ? undefined : sentAnchors.latest(sentTx)
+    const [anchor, head, outcome] = await Promise.all([
       readAnchor(root, signal),
       guardNear('block', signal, () => provider.viewBlock({ finality: 'final' })),
+      tx ? txOutcome(tx, signal) : undefined,
     ])
-    const outcome = tx ? await txOutcome(tx, signal) : undefined
     const status = outcome?.status as { SuccessValue?: unknown; Failure?: unknown } | undefined
+    if (tx && (anchor || status)) sentAnchors.forget(tx)
     if (anchor) {
       const confirmations = head.header.height - anchor.height + 1
       const ownTx = tx && status && typeof status === 'object' && 'SuccessValue' in status ? tx : undefined
@@ -210,6 +221,17 @@ export async function createNearAdapter(options: NearAdapterOptions): Promise<Ne
     if (tx && status && typeof status === 'object' && status.Failure !== undefined)
       return { state: 'reverted', tx, reason: failureMessage(status.Failure) }
     if (tx && outcome) return { state: 'pending', tx }
+    if (tx) {
+      // unknown to the chain: maybe not propagated yet, maybe dropped (another client used its nonce)
+      const verdict = sentAnchors.unknownAt(tx, head.header.height)
+      if (verdict === 'wait') return { state: 'pending', tx }
+      if (verdict !== 'not-ours') {
+        const r = await submitAnchor(verdict.resend, opts)
+        if (r.kind === 'already-anchored') return anchorStatus(root, undefined, opts)
+        sentAnchors.replace(tx, r.tx)
+        return { state: 'pending', tx: r.tx }
+      }
+    }
     return { state: 'missing' }
   }
 

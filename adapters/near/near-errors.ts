@@ -55,6 +55,11 @@ export function toChainError(e: unknown, what: string): MeroError {
       return new AlreadyAnchored(`${what}: root already anchored`, { details, cause: e })
     return new ChainRejected(`${what} failed: ${panic.reason}`, { details, cause: e })
   }
+  if (/LackBalanceForState/.test(message))
+    return new ChainRejected(
+      `${what}: the contract account lacks balance for its storage stake (top it up): ${message.slice(0, 200)}`,
+      { details: { reason: 'LackBalanceForState', operation: what }, cause: e },
+    )
   const status = typeof err?.cause === 'number' ? err.cause : undefined
   const network =
     name === 'TypeError' ||

@@ -25,10 +25,22 @@ const WAIT_LIMIT_MS = 60_000
 /** Retries after a stale nonce (each waits `pollMs × attempt`). */
 const NONCE_RETRIES = 6
 
+/** The part of a final block a transaction needs. */
+export interface FinalBlock {
+  readonly header: { readonly hash: string }
+}
+
 /** Sends transactions from one account key, one at a time. */
 export interface NearSender {
   /** Signs and broadcasts; resolves with the transaction hash once the node accepted it. */
-  send(what: string, receiverId: string, actions: Action[], signal?: AbortSignal): Promise<string>
+  send(
+    what: string,
+    receiverId: string,
+    actions: Action[],
+    signal?: AbortSignal,
+    /** A final block fetched ahead (used by the first attempt). */
+    block?: Promise<FinalBlock>,
+  ): Promise<string>
   /** `send`, then waits for the final outcome; a failed execution throws the mapped error. */
   sendAndWait(what: string, receiverId: string, actions: Action[], signal?: AbortSignal): Promise<void>
   /** The key's current nonce on chain (= transactions sent with it so far, plus its creation nonce). */
@@ -58,6 +70,7 @@ export function createNearSender(
     receiverId: string,
     actions: Action[],
     signal?: AbortSignal,
+    prefetched?: Promise<FinalBlock>,
   ): Promise<string> => {
     const run = async (): Promise<string> => {
       for (let attempt = 0; ; attempt++) {
@@ -66,7 +79,7 @@ export function createNearSender(
           const pk = await key()
           const [nonce, block] = await Promise.all([
             nextNonce === undefined ? chainNonce().then((n) => n + 1n) : Promise.resolve(nextNonce),
-            provider.viewBlock({ finality: 'final' }),
+            (attempt === 0 && prefetched) || provider.viewBlock({ finality: 'final' }),
           ])
           const tx = createTransaction(
             account.accountId,
@@ -142,10 +155,18 @@ export function createNearSender(
 /** The human message of an execution `Failure` (the panic message for contract panics). */
 export function failureMessage(failure: unknown): string {
   const f = failure as {
-    ActionError?: { kind?: { FunctionCallError?: { ExecutionError?: string } } }
+    ActionError?: {
+      kind?: {
+        FunctionCallError?: { ExecutionError?: string }
+        LackBalanceForState?: { account_id?: string; amount?: string }
+      }
+    }
   }
   const exec = f?.ActionError?.kind?.FunctionCallError?.ExecutionError
   if (typeof exec === 'string') return exec
+  const lack = f?.ActionError?.kind?.LackBalanceForState
+  if (lack)
+    return `LackBalanceForState: ${lack.account_id} needs ${lack.amount} more yoctoNEAR to stake its storage`
   return JSON.stringify(failure).slice(0, 300)
 }
 

@@ -7,6 +7,7 @@
 import { ClassicLevel } from 'classic-level'
 import { toBase58 } from '../../src/core/bytes.ts'
 import { sha256 } from '../../src/core/hash.ts'
+import { recordBytes } from './storage-staking.ts'
 
 /** An access key's permission (NEAR's `AccessKeyPermission`). */
 export type KeyPermission =
@@ -78,6 +79,8 @@ export class ChainState {
   private readonly dirtyAccounts = new Set<string>()
   private readonly dirtyCodes = new Set<string>()
   private readonly dirtyStorage = new Map<string, Set<string>>()
+  /** Cached bytes of contract storage records per account (see storage-staking.ts). */
+  private readonly dataBytes = new Map<string, number>()
 
   private constructor(
     private readonly db: ClassicLevel<string, string> | undefined,
@@ -124,6 +127,34 @@ export class ChainState {
       this.storage.set(accountId, m)
     }
     return m
+  }
+
+  /** Bytes of an account's contract storage records (key + value + 40 each), cached. */
+  dataUsage(accountId: string): number {
+    let n = this.dataBytes.get(accountId)
+    if (n === undefined) {
+      n = 0
+      for (const [k, v] of this.storage.get(accountId) ?? []) n += recordBytes(k, v)
+      this.dataBytes.set(accountId, n)
+    }
+    return n
+  }
+
+  /** Adjusts the cached storage bytes by `delta`, or forgets them (`undefined`: recount when asked). */
+  adjustDataUsage(accountId: string, delta: number | undefined): void {
+    const n = this.dataBytes.get(accountId)
+    if (n === undefined) return
+    if (delta === undefined) this.dataBytes.delete(accountId)
+    else this.dataBytes.set(accountId, n + delta)
+  }
+
+  /** Drops a deleted account's contract storage (and marks every key removed). */
+  dropStorage(accountId: string): void {
+    const m = this.storage.get(accountId)
+    if (!m) return
+    this.touchStorage(accountId, m.keys())
+    m.clear()
+    this.dataBytes.delete(accountId)
   }
 
   /** Marks an account (keys, balance, code hash) as changed. */
@@ -198,15 +229,20 @@ export class ChainState {
     }
   }
 
-  /** Commits a block with its transactions and every change since the previous commit (one atomic batch). */
+  /**
+   * Commits a block with its transactions and every change since the previous commit: first the one
+   * atomic database batch, then the block becomes the head in memory. When the write fails nothing
+   * is marked clean and the head stays where it was.
+   */
   async commit(block: BlockRecord, txs: readonly TxRecord[]): Promise<void> {
+    if (this.db) await this.batchFor(block, txs).write()
     this.remember(block)
     for (const t of txs) this.txs.set(t.hash, t)
-    if (!this.db) {
-      this.clearDirty()
-      return
-    }
-    const batch = this.db.batch()
+    this.clearDirty()
+  }
+
+  private batchFor(block: BlockRecord, txs: readonly TxRecord[]) {
+    const batch = this.db!.batch()
     for (const id of this.dirtyAccounts) {
       const a = this.accounts.get(id)
       if (!a) {
@@ -236,8 +272,7 @@ export class ChainState {
       JSON.stringify({ ...block, timestampNs: block.timestampNs.toString() }),
     )
     batch.put(`bh:${block.hash}`, String(block.height))
-    this.clearDirty()
-    await batch.write()
+    return batch
   }
 
   private clearDirty(): void {

@@ -2,51 +2,23 @@
  * Runs NEAR contracts in nearcore's VM logic, as shipped by `near-mock-vm`'s `pkg/` (nearcore's
  * `near-vm-logic` host functions and its contract preparation, compiled to wasm). One VM object per
  * contract account holds that account's storage; every call gets a fresh instance of the prepared
- * module and a fresh linear memory (as nearcore does).
+ * module (data segments and globals reset) and an all-zero linear memory of nearcore's initial size
+ * (reused between calls, see {@link CallMemoryPool}).
  *
  * What the VM does not give, this layer adds: the storage writes of a call are journalled and only
- * committed when the call succeeds; a failed call (guest panic, trap, host error) discards the VM object
- * — a Rust panic inside it poisons it — and rebuilds it from the committed storage. Guest panics are
- * caught at the host boundary (`panic_utf8`, AssemblyScript's `abort`) so their message is kept.
- * Gas is not metered (the package's preparation injects no gas counter; `used_gas` is always 0).
+ * committed when the call succeeds. A guest failure (panic, `abort`, wasm trap) leaves the VM usable:
+ * a view cannot have written, and a transaction's journalled writes are undone through the VM's own
+ * `storage_write` / `storage_remove`. Only a host-level error (a Rust panic inside the VM, which
+ * poisons it) discards the VM object; the next call rebuilds it from the committed storage. Guest
+ * panics are caught at the host boundary (`panic_utf8`, AssemblyScript's `abort`) so their message is
+ * kept. Gas is not metered (the package's preparation injects no gas counter; `used_gas` is always 0).
  */
-import { createRequire } from 'node:module'
+import { CallMemoryPool, scratchMemory } from './call-memory.ts'
+import { type MockVm, moduleShape, newMockVm } from './mock-vm.ts'
 import { asString, GuestMemory, hostError, silenceConsoleError, wasmTrap } from './vm-host.ts'
-import {
-  compileWasm,
-  instantiateWasm,
-  newWasmMemory,
-  type WasmExports,
-  type WasmModule,
-  wasmExports,
-  wasmImports,
-} from './wasm-api.ts'
+import { instantiateWasm, type WasmExports, type WasmMemory, type WasmModule } from './wasm-api.ts'
 
-const require = createRequire(import.meta.url)
-
-/** The part of `near-mock-vm/pkg` this runtime uses. */
-interface MockVm {
-  free(): void
-  outcome(): { logs: string[]; return_data: unknown }
-  set_input(base64: string): void
-  set_current_account_id(s: string): void
-  set_signer_account_id(s: string): void
-  set_signer_account_pk(s: string): void
-  set_predecessor_account_id(s: string): void
-  set_block_index(h: bigint): void
-  set_block_timestamp(ns: bigint): void
-  set_attached_deposit(u128: string): void
-  set_account_balance(u128: string): void
-  set_is_view(b: boolean): void
-  storage_write(kl: bigint, kp: bigint, vl: bigint, vp: bigint, reg: bigint): bigint
-  storage_remove(kl: bigint, kp: bigint, reg: bigint): bigint
-  [host: string]: unknown
-}
-interface MockVmPkg {
-  VM: new (context: unknown, memory: unknown) => MockVm
-  inject_contract(code: Uint8Array): number[] | Uint8Array
-}
-const pkg = require('near-mock-vm/pkg/near_mock_vm.js') as MockVmPkg
+export { PrepareError, prepareContract } from './mock-vm.ts'
 
 /** nearcore's memory limits (pages of 64 KiB) for prepared contracts. */
 const INITIAL_PAGES = 1024
@@ -93,35 +65,16 @@ export type CallResult =
       readonly message: string
     }
 
-/** Raised when nearcore's preparation rejects code. */
-export class PrepareError extends Error {
-  override readonly name = 'PrepareError'
-}
-
-/**
- * Prepares contract code the way nearcore does before running it (validation, standardized memory
- * import). Throws {@link PrepareError} for code nearcore would refuse.
- */
-export function prepareContract(code: Uint8Array): WasmModule {
-  let prepared: Uint8Array
-  const restore = silenceConsoleError()
-  try {
-    prepared = Uint8Array.from(pkg.inject_contract(code))
-  } catch (e) {
-    throw new PrepareError(`contract preparation failed: ${restore.messages()[0] ?? String(e)}`)
-  } finally {
-    restore.done()
-  }
-  try {
-    return compileWasm(prepared)
-  } catch (e) {
-    throw new PrepareError(`contract does not compile: ${(e as Error).message}`)
-  }
-}
-
 class GuestPanic extends Error {}
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+
+/** The journal of the call in progress, which the VM's env wrappers write to. */
+interface CallJournal {
+  logs: string[]
+  writes: Map<string, Uint8Array | null>
+  value: Uint8Array
+}
 
 /**
  * One contract account's executor: its prepared module, its committed storage and the VM object.
@@ -132,7 +85,13 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
  */
 export class ContractExecutor {
   private vm: MockVm | undefined
+  private env: Record<string, unknown> = {}
   private readonly memory = new GuestMemory()
+  private readonly memories = new CallMemoryPool(INITIAL_PAGES, MAX_PAGES)
+  private scratch: WasmMemory | undefined
+  private journal: CallJournal = { logs: [], writes: new Map(), value: new Uint8Array(0) }
+  /** > 0 while the VM's own code runs (a throw out of it means a host-level error). */
+  private inHost = 0
 
   /** @param storage committed storage, hex key → value (mutated by successful calls). */
   constructor(
@@ -141,36 +100,86 @@ export class ContractExecutor {
     readonly storage: Map<string, Uint8Array>,
   ) {}
 
+  /** How many times the VM object was (re)built from storage (for tests and benchmarks). */
+  rebuilds = 0
+
+  /** How many 64 MiB call memories were allocated (one, until a call grows its memory). */
+  get memoryAllocations(): number {
+    return this.memories.allocated
+  }
+
   private freshVm(): MockVm {
-    const context = {
-      current_account_id: this.accountId,
-      signer_account_id: this.accountId,
-      signer_account_pk: '11111111111111111111111111111111',
-      predecessor_account_id: this.accountId,
-      input: '',
-      block_index: 0,
-      block_timestamp: 0,
-      epoch_height: 1,
-      account_balance: '0',
-      account_locked_balance: '0',
-      storage_usage: 0,
-      attached_deposit: '0',
-      prepaid_gas: 300_000_000_000_000,
-      random_seed: '11111111111111111111111111111111',
-      is_view: false,
-      output_data_receivers: [],
-    }
-    const vm = new pkg.VM(context, this.memory)
-    // Replay committed storage through the VM's own host function, from a scratch memory.
-    for (const [k, v] of this.storage) {
-      const key = Buffer.from(k, 'hex')
-      const pages = Math.ceil((key.length + v.length + 1) / 65536)
-      this.memory.current = newWasmMemory(pages)
-      this.memory.write_memory(0, key)
-      this.memory.write_memory(key.length, v)
-      vm.storage_write(BigInt(key.length), 0n, BigInt(v.length), BigInt(key.length), 0n)
-    }
+    const vm = newMockVm(this.accountId, this.memory)
+    this.rebuilds++
+    for (const [k, v] of this.storage) this.writeThrough(vm, Buffer.from(k, 'hex'), v)
+    this.env = this.buildEnv(vm)
     return vm
+  }
+
+  /** Writes (or removes, `value` undefined) one key through the VM's host function, from scratch memory. */
+  private writeThrough(vm: MockVm, key: Uint8Array, value: Uint8Array | undefined): void {
+    this.scratch = scratchMemory(this.scratch, key.length + (value?.length ?? 0) + 1)
+    this.memory.current = this.scratch
+    this.memory.write_memory(0, key)
+    if (value === undefined) {
+      vm.storage_remove(BigInt(key.length), 0n, 0n)
+      return
+    }
+    this.memory.write_memory(key.length, value)
+    vm.storage_write(BigInt(key.length), 0n, BigInt(value.length), BigInt(key.length), 0n)
+  }
+
+  /** The VM's host functions for the guest, bound once per VM; they record into `this.journal`. */
+  private buildEnv(vm: MockVm): Record<string, unknown> {
+    const mem = this.memory
+    const env: Record<string, unknown> = {}
+    const host =
+      (f: (...x: unknown[]) => unknown) =>
+      (...a: unknown[]) => {
+        this.inHost++
+        const r = f.apply(vm, a)
+        this.inHost--
+        return r
+      }
+    for (const imp of moduleShape(this.module).imports) {
+      const f = vm[imp.name]
+      if (typeof f === 'function') env[imp.name] = host(f as (...x: unknown[]) => unknown)
+    }
+    const utf8At = (len: bigint, ptr: bigint) => Buffer.from(mem.slice(ptr, len)).toString('utf8')
+    env.panic_utf8 = (len: bigint, ptr: bigint) => {
+      throw new GuestPanic(utf8At(len, ptr))
+    }
+    env.panic = () => {
+      throw new GuestPanic('explicit guest panic')
+    }
+    env.abort = (msgPtr: number, filePtr: number, line: number, col: number) => {
+      throw new GuestPanic(
+        `${asString(mem, msgPtr)}, filename: "${asString(mem, filePtr)}" line: ${line} col: ${col}`,
+      )
+    }
+    const log = host(vm.log_utf8 as (...x: unknown[]) => unknown)
+    env.log_utf8 = (len: bigint, ptr: bigint) => {
+      log(len, ptr)
+      this.journal.logs.push(utf8At(len, ptr))
+    }
+    const ret = host(vm.value_return as (...x: unknown[]) => unknown)
+    env.value_return = (len: bigint, ptr: bigint) => {
+      ret(len, ptr)
+      this.journal.value = mem.slice(ptr, len)
+    }
+    const write = host(vm.storage_write as (...x: unknown[]) => unknown)
+    env.storage_write = (kl: bigint, kp: bigint, vl: bigint, vp: bigint, reg: bigint) => {
+      const r = write(kl, kp, vl, vp, reg)
+      this.journal.writes.set(hex(mem.slice(kp, kl)), mem.slice(vp, vl))
+      return r
+    }
+    const remove = host(vm.storage_remove as (...x: unknown[]) => unknown)
+    env.storage_remove = (kl: bigint, kp: bigint, reg: bigint) => {
+      const r = remove(kl, kp, reg)
+      this.journal.writes.set(hex(mem.slice(kp, kl)), null)
+      return r
+    }
+    return env
   }
 
   private discardVm(): void {
@@ -184,13 +193,18 @@ export class ContractExecutor {
 
   /** Runs `ctx.method`; on success the call's storage writes are committed. */
   call(ctx: CallContext): CallResult {
+    const { functions } = moduleShape(this.module)
+    if (!ctx.method) return this.fail([], { MethodResolveError: 'MethodEmptyName' }, 'MethodEmptyName')
+    if (!functions.has(ctx.method))
+      return this.fail([], { MethodResolveError: 'MethodNotFound' }, 'MethodNotFound')
     if (!this.vm) this.vm = this.freshVm()
     const vm = this.vm
     const mem = this.memory
-    const logs: string[] = []
-    const writes = new Map<string, Uint8Array | null>()
-    let value: Uint8Array = new Uint8Array(0)
+    const journal: CallJournal = { logs: [], writes: new Map(), value: new Uint8Array(0) }
+    this.journal = journal
+    this.inHost = 0
     const silence = silenceConsoleError()
+    mem.current = this.memories.take()
     try {
       vm.set_current_account_id(this.accountId)
       vm.set_signer_account_id(ctx.signer)
@@ -202,77 +216,70 @@ export class ContractExecutor {
       vm.set_account_balance((ctx.balance ?? 0n).toString())
       vm.set_is_view(ctx.view)
       vm.set_input(Buffer.from(ctx.args).toString('base64'))
-      mem.current = newWasmMemory(INITIAL_PAGES, MAX_PAGES)
-      const exports = wasmExports(this.module)
-      const fn = exports.find((e) => e.name === ctx.method && e.kind === 'function')
-      if (!ctx.method) return this.fail(logs, { MethodResolveError: 'MethodEmptyName' }, 'MethodEmptyName')
-      if (!fn) return this.fail(logs, { MethodResolveError: 'MethodNotFound' }, 'MethodNotFound')
-      const env: Record<string, unknown> = { memory: mem.current }
-      for (const imp of wasmImports(this.module)) {
-        if (imp.kind !== 'function') continue
-        const host = vm[imp.name]
-        if (typeof host !== 'function') continue // a LinkError below names it
-        env[imp.name] = (...a: unknown[]) => (host as (...x: unknown[]) => unknown).apply(vm, a)
-      }
-      const utf8At = (len: bigint, ptr: bigint) => Buffer.from(mem.slice(ptr, len)).toString('utf8')
-      env.panic_utf8 = (len: bigint, ptr: bigint) => {
-        throw new GuestPanic(utf8At(len, ptr))
-      }
-      env.panic = () => {
-        throw new GuestPanic('explicit guest panic')
-      }
-      env.abort = (msgPtr: number, filePtr: number, line: number, col: number) => {
-        throw new GuestPanic(
-          `${asString(mem, msgPtr)}, filename: "${asString(mem, filePtr)}" line: ${line} col: ${col}`,
-        )
-      }
-      env.log_utf8 = (len: bigint, ptr: bigint) => {
-        ;(vm.log_utf8 as (l: bigint, p: bigint) => void).call(vm, len, ptr)
-        logs.push(utf8At(len, ptr))
-      }
-      env.value_return = (len: bigint, ptr: bigint) => {
-        ;(vm.value_return as (l: bigint, p: bigint) => void).call(vm, len, ptr)
-        value = mem.slice(ptr, len)
-      }
-      env.storage_write = (kl: bigint, kp: bigint, vl: bigint, vp: bigint, reg: bigint) => {
-        const r = vm.storage_write(kl, kp, vl, vp, reg)
-        writes.set(hex(mem.slice(kp, kl)), mem.slice(vp, vl))
-        return r
-      }
-      env.storage_remove = (kl: bigint, kp: bigint, reg: bigint) => {
-        const r = vm.storage_remove(kl, kp, reg)
-        writes.set(hex(mem.slice(kp, kl)), null)
-        return r
-      }
+      this.env.memory = mem.current
       let instance: WasmExports
       try {
-        instance = instantiateWasm(this.module, { env })
+        instance = instantiateWasm(this.module, { env: this.env })
       } catch (e) {
-        return this.fail(logs, { LinkError: { msg: (e as Error).message } }, (e as Error).message)
+        return this.fail(journal.logs, { LinkError: { msg: (e as Error).message } }, (e as Error).message)
       }
       ;(instance[ctx.method] as () => void)()
     } catch (e) {
-      if (e instanceof GuestPanic)
-        return this.fail(logs, { HostError: { GuestPanic: { panic_msg: e.message } } }, e.message, true)
       const host = /HostError\((.*)\)'/.exec(silence.messages().join('\n'))?.[1]
-      if (host) return this.fail(logs, { HostError: hostError(host) }, host)
+      if (host || this.inHost > 0) {
+        // the VM's own code failed (a Rust panic poisons it): rebuild it from committed storage
+        this.discardVm()
+        const msg = host ?? (e instanceof Error ? e.message : String(e))
+        return this.fail(journal.logs, { HostError: host ? hostError(host) : msg }, msg)
+      }
+      this.undo(journal.writes.keys())
+      if (e instanceof GuestPanic)
+        return this.fail(
+          journal.logs,
+          { HostError: { GuestPanic: { panic_msg: e.message } } },
+          e.message,
+          true,
+        )
       const msg = e instanceof Error ? e.message : String(e)
-      return this.fail(logs, { WasmTrap: wasmTrap(msg) }, msg)
+      return this.fail(journal.logs, { WasmTrap: wasmTrap(msg) }, msg)
     } finally {
       silence.done()
+      this.memories.give(mem.current)
     }
     const previous = new Map<string, Uint8Array | undefined>()
-    for (const [k, v] of writes) {
+    for (const [k, v] of journal.writes) {
       previous.set(k, this.storage.get(k))
       if (v === null) this.storage.delete(k)
       else this.storage.set(k, v)
     }
-    return { ok: true, value, logs, writes, previous }
+    return { ok: true, value: journal.value, logs: journal.logs, writes: journal.writes, previous }
+  }
+
+  /** Puts the VM's copy of `keys` back to their committed values (after a failed call). */
+  private undo(keys: Iterable<string>): void {
+    const vm = this.vm
+    if (!vm) return
+    try {
+      vm.set_is_view(false)
+      for (const k of keys) this.writeThrough(vm, Buffer.from(k, 'hex'), this.storage.get(k))
+    } catch {
+      this.discardVm()
+    }
+  }
+
+  /**
+   * Sets committed storage keys back to earlier values (undefined = absent), in the storage map and
+   * the VM — the rollback of a receipt whose later action failed.
+   */
+  restore(values: ReadonlyMap<string, Uint8Array | undefined>): void {
+    for (const [k, v] of values) {
+      if (v === undefined) this.storage.delete(k)
+      else this.storage.set(k, v)
+    }
+    this.undo(values.keys())
   }
 
   private fail(logs: string[], vmError: Record<string, unknown>, message: string, panic = false): CallResult {
-    // The VM may hold partial writes of this call (or be poisoned): rebuild it from committed storage.
-    this.discardVm()
     const error = panic
       ? { ExecutionError: `Smart contract panicked: ${message}` }
       : 'HostError' in vmError
@@ -281,8 +288,9 @@ export class ContractExecutor {
     return { ok: false, logs, error, vmError, message }
   }
 
-  /** Releases the VM object. */
+  /** Releases the VM object and the kept memory. */
   close(): void {
     this.discardVm()
+    this.memories.close()
   }
 }

@@ -19,6 +19,11 @@ export interface DeployNearAnchorOptions {
   readonly owner?: string
   /** Contract code (default: the checked-in artifact). */
   readonly code?: Uint8Array
+  /**
+   * yoctoNEAR the contract account is funded with (default 10 NEAR). It pays the storage stake:
+   * 1e19 yoctoNEAR per byte — about 0.18 NEAR for the code and 0.00144 NEAR per anchor.
+   */
+  readonly amount?: bigint
 }
 
 /**
@@ -39,7 +44,7 @@ export async function deployNearAnchor(o: DeployNearAnchorOptions): Promise<stri
     receiverId: contractId,
     actions: [
       actions.createAccount(),
-      actions.transfer(10n ** 25n),
+      actions.transfer(o.amount ?? 10n ** 25n),
       actions.deployContract(o.code ?? nearAnchorWasm()),
       actions.functionCall('init', { owner: o.owner ?? o.parentAccount }, 30_000_000_000_000n, 0n),
     ],

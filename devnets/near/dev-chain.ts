@@ -37,6 +37,9 @@ async function hasCode(rpcUrl: string, contract: string): Promise<boolean> {
   }
 }
 
+/** What the dev contract account is funded with: 1000 NEAR (storage for ~690,000 anchors). */
+const DEV_CONTRACT_FUNDING = 1000n * 10n ** 24n
+
 /** The root account's credentials: `<dataDir>/near-root.key` when present, else the devnet's dev key. */
 async function rootCredentials(dataDir: string): Promise<{ accountId: string; secretKey: string }> {
   let text: string
@@ -60,6 +63,8 @@ export const startNearDevChain: StartDevChain = async (options): Promise<DevChai
         rpcUrl: chain.rpcUrl,
         parentAccount: root.accountId,
         parentSecretKey: root.secretKey,
+        // generous on our devnet (each anchor stakes ~144 bytes × 1e19 yoctoNEAR); 10 NEAR elsewhere
+        ...(chain.external ? {} : { amount: DEV_CONTRACT_FUNDING }),
       })
       await rememberContract(chainFile, NEAR_DEV_CHAIN_ID, contract)
     }

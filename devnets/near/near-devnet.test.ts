@@ -7,12 +7,15 @@ import {
   Account,
   actions,
   createTransaction,
+  encodeTransaction,
   JsonRpcProvider,
   KeyPair,
   KeyPairSigner,
   type KeyPairString,
 } from 'near-api-js'
-import { fromBase58 } from '../../src/core/bytes.ts'
+import { nearAnchorWasm } from '../../contracts/near/compile-anchor.ts'
+import { fromBase58, toBase58 } from '../../src/core/bytes.ts'
+import { sha256 } from '../../src/core/hash.ts'
 import { deployNearAnchor } from './deploy.ts'
 import { type NearDevnet, startNearDevnet } from './near-devnet.ts'
 
@@ -171,6 +174,92 @@ describe('NEAR devnet (near-api-js v7 against the local JSON-RPC)', { timeout: 6
     })
   })
 
+  it('two transactions with the same nonce are both accepted; one executes, the other is dropped (UNKNOWN_TRANSACTION)', async () => {
+    const pk = KeyPair.fromString(devnet.rootSecretKey as KeyPairString).getPublicKey()
+    const { nonce } = await provider.viewAccessKey({ accountId: 'test.near', publicKey: pk })
+    const first = await signedTx({ nonce: nonce + 1n })
+    const second = await signedTx({ nonce: nonce + 1n, receiverId: contract })
+    const hashes = [first, second].map((t) => toBase58(sha256(encodeTransaction(t.transaction))))
+    await provider.sendTransactionUntil(first, 'NONE')
+    await provider.sendTransactionUntil(second, 'NONE')
+    await devnet.mine()
+    const status = async (hash: string) =>
+      rpc(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tx',
+          params: { tx_hash: hash, sender_account_id: 'test.near', wait_until: 'NONE' },
+        }),
+      )
+    const [a, b] = await Promise.all(hashes.map(status))
+    assert.equal(a!.error, undefined)
+    assert.equal(b!.error?.cause.name, 'UNKNOWN_TRANSACTION')
+    assert.equal((await provider.viewAccessKey({ accountId: 'test.near', publicKey: pk })).nonce, nonce + 1n)
+  })
+
+  it('a FunctionCall key cannot attach a deposit (DepositWithFunctionCall)', async () => {
+    const fk = KeyPair.fromRandom('ed25519')
+    await root.addFunctionCallAccessKey({
+      publicKey: fk.getPublicKey(),
+      contractId: contract,
+      methodNames: [],
+    })
+    const limited = new Account('test.near', provider, new KeyPairSigner(fk))
+    const call = actions.functionCall(
+      'anchor',
+      { log_id: hex32('b1'), tree_size: 1, root: hex32('b2') },
+      GAS,
+      1n,
+    )
+    await assert.rejects(
+      limited.signAndSendTransaction({ receiverId: contract, actions: [call] }),
+      (e: Error) => {
+        assert.match(`${e.name} ${e.message}`, /DepositWithFunctionCall/)
+        return true
+      },
+    )
+  })
+
+  it('validates actions up front (DeleteAccount must be last); a deleted contract account leaves no storage', async () => {
+    const kp = KeyPair.fromRandom('ed25519')
+    const id = 'gone.test.near'
+    const create = (owner: string) =>
+      root.signAndSendTransaction({
+        receiverId: id,
+        actions: [
+          actions.createAccount(),
+          actions.transfer(10n ** 24n),
+          actions.addFullAccessKey(kp.getPublicKey()),
+          actions.deployContract(nearAnchorWasm()),
+          actions.functionCall('init', { owner }, GAS, 0n),
+        ],
+      })
+    await create('test.near')
+    const gone = new Account(id, provider, new KeyPairSigner(kp))
+    const balance = async (a: string) => BigInt((await provider.viewAccount({ accountId: a })).amount)
+    const rootBefore = await balance('test.near')
+    await assert.rejects(
+      gone.signAndSendTransaction({
+        receiverId: id,
+        actions: [actions.deleteAccount('test.near'), actions.transfer(1n)],
+      }),
+      (e: Error) => {
+        assert.match(`${e.name} ${e.message}`, /DeleteActionMustBeFinal/)
+        return true
+      },
+    )
+    assert.equal(await balance('test.near'), rootBefore, 'the beneficiary was paid by a refused transaction')
+    assert.equal(await balance(id), 10n ** 24n)
+    await gone.signAndSendTransaction({ receiverId: id, actions: [actions.deleteAccount('test.near')] })
+    assert.equal(await balance('test.near'), rootBefore + 10n ** 24n)
+    await assert.rejects(provider.viewAccount({ accountId: id }))
+    // re-created: `init` (which panics on an initialised registry) succeeds, so the old storage is gone
+    await create('other.test.near')
+    const owner = await provider.callFunction({ contractId: id, method: 'owner', args: {} })
+    assert.equal(owner, 'other.test.near')
+  })
+
   it('a contract panic is reported as NEAR reports it and the whole receipt is rolled back', async () => {
     await root.callFunction({
       contractId: contract,
@@ -223,6 +312,27 @@ describe('NEAR devnet (near-api-js v7 against the local JSON-RPC)', { timeout: 6
       '{"jsonrpc":"2.0","id":1,"method":"tx","params":{"tx_hash":"11111111111111111111111111111111","sender_account_id":"test.near"}}',
     )
     assert.equal(tx.error?.cause.name, 'UNKNOWN_TRANSACTION')
+    for (const args of ['!!!', 'e30', 'e3=0'])
+      assert.equal(
+        (
+          await rpc(
+            JSON.stringify({
+              jsonrpc: '2.0',
+              id: 1,
+              method: 'query',
+              params: {
+                request_type: 'call_function',
+                finality: 'final',
+                account_id: contract,
+                method_name: 'owner',
+                args_base64: args,
+              },
+            }),
+          )
+        ).error?.cause.name,
+        'PARSE_ERROR',
+        `args_base64 ${args}`,
+      )
     assert.ok((await provider.viewNodeStatus()).sync_info.latest_block_height > 0)
   })
 

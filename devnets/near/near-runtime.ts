@@ -1,30 +1,23 @@
 /**
- * The devnet's transaction runtime, following nearcore's order of checks: signature, block hash within
- * the validity period, signer, access key, nonce, balance, access-key permission (all `InvalidTxError`:
- * refused, nothing changes) — then the actions, applied to the receiver as one receipt that either
+ * The devnet's transaction runtime: transactions are checked before they are pooled
+ * ({@link checkTransaction}); then their actions are applied to the receiver as one receipt that either
  * fully succeeds or is fully rolled back (`ActionError`; the nonce stays used, deposits are refunded).
  */
 import type { BlockRecord, ChainState, TxRecord } from './chain-state.ts'
 import { NO_CODE_HASH } from './chain-state.ts'
+import { checkTransaction, deposits, NONCE_RANGE } from './check-transaction.ts'
 import { type CallResult, ContractExecutor, PrepareError, prepareContract } from './contract-runtime.ts'
-import { invalidTransaction } from './rpc-errors.ts'
 import type { DecodedTx, TxAction } from './signed-transaction.ts'
+
+export { isValidAccountId, NONCE_RANGE } from './check-transaction.ts'
+
+import { lackBalanceForState, recordBytes } from './storage-staking.ts'
 import { txRecord } from './tx-outcome.ts'
 import type { WasmModule } from './wasm-api.ts'
 
-/** nearcore's ACCESS_KEY_NONCE_RANGE_MULTIPLIER: a new key's nonce is (height - 1) × this. */
-export const NONCE_RANGE = 1_000_000n
-
-const ACCOUNT_ID = /^(?=.{2,64}$)(([a-z\d]+[-_])*[a-z\d]+\.)*([a-z\d]+[-_])*[a-z\d]+$/
-
-/** Whether `id` is a valid NEAR account id. */
-export function isValidAccountId(id: unknown): id is string {
-  return typeof id === 'string' && ACCOUNT_ID.test(id)
-}
-
 class ActionFailure extends Error {
   constructor(
-    readonly index: number,
+    readonly index: number | null,
     readonly kind: unknown,
   ) {
     super('action failed')
@@ -59,69 +52,22 @@ export class NearRuntime {
     return ex
   }
 
-  /**
-   * Checks a transaction before it is accepted; throws nearcore's `InvalidTxError` as an RPC error.
-   * `pendingNonces` are nonces of the same key already accepted for the next block.
-   */
-  async check(tx: DecodedTx, pendingNonces: ReadonlySet<bigint>): Promise<void> {
-    const head = this.state.latest()!
-    if (!tx.signatureValid) throw invalidTransaction('InvalidSignature')
-    if (!isValidAccountId(tx.signerId))
-      throw invalidTransaction({ InvalidSignerId: { signer_id: tx.signerId } })
-    if (!isValidAccountId(tx.receiverId))
-      throw invalidTransaction({ InvalidReceiverId: { receiver_id: tx.receiverId } })
-    const base = await this.state.block(tx.blockHash)
-    if (!base || head.height - base.height > this.validityBlocks) throw invalidTransaction('Expired')
-    const signer = this.state.accounts.get(tx.signerId)
-    if (!signer) throw invalidTransaction({ SignerDoesNotExist: { signer_id: tx.signerId } })
-    const key = signer.keys.get(tx.publicKey)
-    if (!key)
-      throw invalidTransaction({
-        InvalidAccessKeyError: { AccessKeyNotFound: { account_id: tx.signerId, public_key: tx.publicKey } },
-      })
-    if (tx.nonce <= key.nonce || pendingNonces.has(tx.nonce))
-      throw invalidTransaction({ InvalidNonce: { tx_nonce: Number(tx.nonce), ak_nonce: Number(key.nonce) } })
-    const upper = BigInt(head.height + 1) * NONCE_RANGE
-    if (tx.nonce >= upper)
-      throw invalidTransaction({ NonceTooLarge: { tx_nonce: Number(tx.nonce), upper_bound: Number(upper) } })
-    const cost = deposits(tx.actions)
-    if (cost > signer.amount)
-      throw invalidTransaction({
-        NotEnoughBalance: {
-          signer_id: tx.signerId,
-          balance: signer.amount.toString(),
-          cost: cost.toString(),
-        },
-      })
-    const p = key.permission
-    if (p !== 'FullAccess') {
-      const only = tx.actions.length === 1 ? tx.actions[0] : undefined
-      const bad = (e: unknown) => invalidTransaction({ InvalidAccessKeyError: e })
-      if (only?.kind !== 'FunctionCall') throw bad('RequiresFullAccess')
-      if (only.deposit > 0n) throw bad('DepositWithFunctionCall')
-      if (tx.receiverId !== p.receiverId)
-        throw bad({ ReceiverMismatch: { tx_receiver: tx.receiverId, ak_receiver: p.receiverId } })
-      if (p.methodNames.length > 0 && !p.methodNames.includes(only.methodName))
-        throw bad({ MethodNameMismatch: { method_name: only.methodName } })
-    }
+  /** Checks a transaction before it is accepted; throws nearcore's `InvalidTxError` as an RPC error. */
+  check(tx: DecodedTx): Promise<void> {
+    return checkTransaction(this.state, this.validityBlocks, tx)
   }
 
-  /** Applies an accepted transaction in `block`; re-checks the nonce (another may have used it). */
-  apply(tx: DecodedTx, block: BlockRecord): TxRecord {
+  /**
+   * Applies an accepted transaction in `block`. Returns undefined when it is dropped: its nonce was
+   * used meanwhile (by another pooled transaction of the key) or its signer or key is gone — nearcore
+   * drops such transactions at block production, they never get an outcome.
+   */
+  apply(tx: DecodedTx, block: BlockRecord): TxRecord | undefined {
     const signer = this.state.accounts.get(tx.signerId)
     const key = signer?.keys.get(tx.publicKey)
     const record = (status: unknown, receipt: unknown[], logs: string[]) =>
       txRecord(tx, block, status, receipt.length > 0, logs)
-    if (!signer || !key || tx.nonce <= key.nonce) {
-      const status = {
-        Failure: {
-          InvalidTxError: {
-            InvalidNonce: { tx_nonce: Number(tx.nonce), ak_nonce: Number(key?.nonce ?? 0n) },
-          },
-        },
-      }
-      return record(status, [], [])
-    }
+    if (!signer || !key || tx.nonce <= key.nonce) return undefined
     key.nonce = tx.nonce
     const cost = deposits(tx.actions)
     signer.amount -= cost
@@ -153,6 +99,7 @@ export class NearRuntime {
       : undefined
     const storageUndo = new Map<string, Uint8Array | undefined>()
     let created = false
+    let deletion: { amount: bigint; beneficiaryId: string } | undefined
     let value: Uint8Array = new Uint8Array(0)
     try {
       for (const [index, a] of tx.actions.entries()) {
@@ -172,10 +119,15 @@ export class NearRuntime {
         const ownerOnly = !['FunctionCall', 'Transfer'].includes(a.kind)
         if (ownerOnly && !created && tx.signerId !== rid)
           fail({ ActorNoPermission: { account_id: rid, actor_id: tx.signerId } })
+        if (a.kind === 'DeleteAccount') deletion = { amount: account.amount, beneficiaryId: a.beneficiaryId }
         value = this.action(a, account, tx, block, logs, storageUndo, fail) ?? value
         account = state.accounts.get(rid)
       }
+      // nearcore checks the receiver's storage stake once all actions are applied (index: null)
+      const lack = lackBalanceForState(state, rid)
+      if (lack) throw new ActionFailure(null, lack)
       state.touchAccount(rid)
+      if (deletion) this.deleted(rid, deletion.amount, deletion.beneficiaryId)
       return value
     } catch (e) {
       // roll back the receiver and any contract storage written by earlier calls of this receipt
@@ -187,13 +139,16 @@ export class NearRuntime {
         state.accounts.set(rid, before)
       } else state.accounts.delete(rid)
       if (storageUndo.size > 0) {
-        const m = state.contractStorage(rid)
-        for (const [k, v] of storageUndo) {
-          if (v === undefined) m.delete(k)
-          else m.set(k, v)
+        state.adjustDataUsage(rid, undefined)
+        const ex = this.executors.get(rid)
+        if (ex) ex.restore(storageUndo)
+        else {
+          const m = state.contractStorage(rid)
+          for (const [k, v] of storageUndo) {
+            if (v === undefined) m.delete(k)
+            else m.set(k, v)
+          }
         }
-        this.executors.get(rid)?.close()
-        this.executors.delete(rid)
       }
       throw e
     }
@@ -236,13 +191,10 @@ export class NearRuntime {
         account.codeHash = this.state.putCode(a.code)
         return undefined
       }
-      case 'DeleteAccount': {
-        const beneficiary = this.state.accounts.get(a.beneficiaryId)
-        if (beneficiary) beneficiary.amount += account.amount
-        this.state.touchAccount(a.beneficiaryId)
+      case 'DeleteAccount':
+        // the last action (validated up front); the balance moves once the receipt succeeded
         this.state.accounts.delete(rid)
         return undefined
-      }
       case 'FunctionCall': {
         const ex = this.executor(rid)
         if (!ex)
@@ -262,7 +214,12 @@ export class NearRuntime {
         })
         logs.push(...r.logs)
         if (!r.ok) return fail({ FunctionCallError: r.error })
-        for (const [k, old] of r.previous) if (!storageUndo.has(k)) storageUndo.set(k, old)
+        let delta = 0
+        for (const [k, old] of r.previous) {
+          if (!storageUndo.has(k)) storageUndo.set(k, old)
+          delta += recordBytes(k, r.writes.get(k)) - recordBytes(k, old)
+        }
+        this.state.adjustDataUsage(rid, delta)
         this.state.touchStorage(rid, r.writes.keys())
         return r.value
       }
@@ -274,6 +231,21 @@ export class NearRuntime {
           },
         })
     }
+  }
+
+  /**
+   * After a successful receipt that deleted `rid`: its balance goes to the beneficiary (in nearcore a
+   * separate transfer receipt; lost when the beneficiary does not exist), its storage and VM are dropped.
+   */
+  private deleted(rid: string, amount: bigint, beneficiaryId: string): void {
+    const beneficiary = this.state.accounts.get(beneficiaryId)
+    if (beneficiary) {
+      beneficiary.amount += amount
+      this.state.touchAccount(beneficiaryId)
+    }
+    this.state.dropStorage(rid)
+    this.executors.get(rid)?.close()
+    this.executors.delete(rid)
   }
 
   /** Runs a view call at the head. */
@@ -298,10 +270,4 @@ export class NearRuntime {
     for (const ex of this.executors.values()) ex.close()
     this.executors.clear()
   }
-}
-
-function deposits(actions: readonly TxAction[]): bigint {
-  let total = 0n
-  for (const a of actions) if (a.kind === 'Transfer' || a.kind === 'FunctionCall') total += a.deposit
-  return total
 }

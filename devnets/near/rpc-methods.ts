@@ -10,6 +10,7 @@ import type { BlockRecord, ChainState, TxRecord } from './chain-state.ts'
 import type { NearRuntime } from './near-runtime.ts'
 import { type BlockRef, handlerError, requestError, unknownAccessKey, unknownAccount } from './rpc-errors.ts'
 import { decodeSignedTx, permissionView } from './signed-transaction.ts'
+import { storageUsage } from './storage-staking.ts'
 
 /** What the methods need. */
 export interface RpcContext {
@@ -106,6 +107,12 @@ async function sendTx(ctx: RpcContext, base64: unknown, waitUntil: unknown): Pro
   return waitTx(ctx, tx.hash, waitUntil)
 }
 
+/** Decodes canonical padded base64 (as nearcore's serde does); undefined for anything else. */
+function strictBase64(v: unknown): Uint8Array | undefined {
+  if (typeof v !== 'string' || v.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) return undefined
+  return new Uint8Array(Buffer.from(v, 'base64'))
+}
+
 function accountQuery(ctx: RpcContext, p: Params, head: BlockRecord) {
   const id = p.account_id
   if (typeof id !== 'string') throw requestError('PARSE_ERROR', { error_message: 'account_id is missing' })
@@ -116,18 +123,15 @@ function accountQuery(ctx: RpcContext, p: Params, head: BlockRecord) {
 
 async function query(ctx: RpcContext, params: unknown): Promise<unknown> {
   const p = obj(params)
-  const head = await resolveBlock(ctx, p)
+  let head = await resolveBlock(ctx, p)
   switch (p.request_type) {
     case 'view_account': {
       const { account } = accountQuery(ctx, p, head)
-      let storage = 0
-      for (const [k, v] of ctx.state.storage.get(String(p.account_id)) ?? [])
-        storage += k.length / 2 + v.length + 40
       return {
         amount: account.amount.toString(),
         locked: '0',
         code_hash: account.codeHash,
-        storage_usage: storage + 100 * account.keys.size,
+        storage_usage: storageUsage(ctx.state, String(p.account_id)),
         storage_paid_at: 0,
         ...at(head),
       }
@@ -154,11 +158,16 @@ async function query(ctx: RpcContext, params: unknown): Promise<unknown> {
     }
     case 'call_function': {
       const { id } = accountQuery(ctx, p, head)
-      const args =
-        typeof p.args_base64 === 'string' ? new Uint8Array(Buffer.from(p.args_base64, 'base64')) : undefined
+      const args = strictBase64(p.args_base64)
       if (!args || typeof p.method_name !== 'string')
-        throw requestError('PARSE_ERROR', { error_message: 'method_name and args_base64 are required' })
-      const r = await ctx.producer.serial(() => ctx.runtime.view(id, String(p.method_name), args))
+        throw requestError('PARSE_ERROR', {
+          error_message: 'method_name and args_base64 (padded base64) are required',
+        })
+      // a view answers at the head it ran on (the devnet keeps no older state)
+      const [r, ran] = await ctx.producer.read(
+        () => [ctx.runtime.view(id, String(p.method_name), args), ctx.state.latest()!] as const,
+      )
+      if (p.block_id === undefined || p.block_id === null) head = ran
       if (!r)
         throw handlerError(
           'NO_CONTRACT_CODE',

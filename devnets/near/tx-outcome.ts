@@ -3,12 +3,20 @@
  * `final_execution_status`): the transaction, its outcome (converted to one receipt on the receiver)
  * and that receipt's outcome with the logs. Gas is reported as 0 (not metered).
  */
+
+import { fromBase58, toBase58 } from '../../src/core/bytes.ts'
+import { sha256 } from '../../src/core/hash.ts'
 import type { BlockRecord, TxRecord } from './chain-state.ts'
 import { actionView, type DecodedTx } from './signed-transaction.ts'
 
-/** The receipt id of a transaction's single receipt (derived from its hash). */
+/** The receipt id of a transaction's single receipt: base58(sha256("receipt" ‖ tx hash bytes)). */
 export function receiptIdOf(txHash: string): string {
-  return txHash.split('').reverse().join('')
+  const hash = fromBase58(txHash, 32)
+  const tag = new TextEncoder().encode('receipt')
+  const input = new Uint8Array(tag.length + hash.length)
+  input.set(tag, 0)
+  input.set(hash, tag.length)
+  return toBase58(sha256(input))
 }
 
 /**
