@@ -24,10 +24,11 @@ import {
 } from 'near-api-js'
 import { createNearAdapter } from '../adapters/near/near-adapter.ts'
 import { nearAnchorWasm } from '../contracts/near/compile-anchor.ts'
+import { CallMemoryPool } from '../devnets/near/call-memory.ts'
 import { ContractExecutor, prepareContract } from '../devnets/near/contract-runtime.ts'
 import { deployNearAnchor } from '../devnets/near/deploy.ts'
 import { startNearDevnet } from '../devnets/near/near-devnet.ts'
-import { instantiateWasm, newWasmMemory, type WasmModule } from '../devnets/near/wasm-api.ts'
+import { instantiateWasm, type WasmModule } from '../devnets/near/wasm-api.ts'
 import { random32 } from '../src/chain/chain-compliance.ts'
 import { fromBase58, toHex } from '../src/core/bytes.ts'
 import { sha256 } from '../src/core/hash.ts'
@@ -41,14 +42,19 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!
 }
 
-/** The same prepared module in plain WebAssembly, with the few host functions `anchor_of` needs. */
+/**
+ * The same prepared module in plain WebAssembly, with the few host functions `anchor_of` needs and
+ * the devnet's memory policy (one reused memory, zeroed between calls), so the two differ only by
+ * nearcore's VM logic.
+ */
 function rawCall(
   module: WasmModule,
   method: string,
   input: Uint8Array,
   storage: Map<string, Uint8Array>,
+  pool: CallMemoryPool,
 ): Uint8Array {
-  const memory = newWasmMemory(1024, 2048)
+  const memory = pool.take()
   const registers = new Map<bigint, Uint8Array>()
   let out = new Uint8Array(0)
   const mem = () => new Uint8Array(memory.buffer)
@@ -83,7 +89,11 @@ function rawCall(
     env[name] ??= () => {
       throw new Error(`${name} not in the minimal host`)
     }
-  ;(instantiateWasm(module, { env })[method] as () => void)()
+  try {
+    ;(instantiateWasm(module, { env })[method] as () => void)()
+  } finally {
+    pool.give(memory)
+  }
   return out
 }
 
@@ -167,7 +177,8 @@ export async function nearBench(): Promise<BenchResult> {
         view: true,
       })
     const viaVm = viewCall()
-    const viaRaw = rawCall(module, 'anchor_of', args, storage)
+    const pool = new CallMemoryPool(1024, 2048)
+    const viaRaw = rawCall(module, 'anchor_of', args, storage, pool)
     if (!viaVm.ok || Buffer.compare(Buffer.from(viaVm.value), Buffer.from(viaRaw)) !== 0)
       throw new Error('near bench: VM and plain-wasm calls disagree')
     const time = (f: () => unknown) => {
@@ -177,7 +188,7 @@ export async function nearBench(): Promise<BenchResult> {
       return ((performance.now() - t0) / CALLS) * 1000
     }
     const vmUs = time(viewCall)
-    const rawUs = time(() => rawCall(module, 'anchor_of', args, storage))
+    const rawUs = time(() => rawCall(module, 'anchor_of', args, storage, pool))
     exec.close()
 
     // 3. bytes of the signed anchor transaction
