@@ -3,8 +3,11 @@
  * source account and each needs the exact next sequence number, so transactions go out one at a time
  * (Horizon's `POST /transactions` answers once the ledger closed) with a locally kept sequence per
  * source account, re-read from Horizon after any failure and retried on `tx_bad_seq` (another
- * process used the account) and `tx_too_late`. A 503/504 without result codes (TRY_AGAIN_LATER: the
- * account has a pending transaction; or a submission timeout) resends the identical envelope.
+ * process used the account) and `tx_too_late`. An answer that leaves the outcome open — a 5xx
+ * without result codes (TRY_AGAIN_LATER, a submission timeout), no answer at all (Horizon restarted,
+ * connection reset, request timeout) — resends the identical envelope until it is in a ledger, is
+ * refused, or its time bound has passed (then it can never land): a rebuilt transaction is sent
+ * only once the earlier one is certain not to land, so an outage mid-submission never anchors twice.
  * Concurrent callers queue and land in order.
  */
 import {
@@ -16,7 +19,7 @@ import {
   TransactionBuilder,
   type xdr,
 } from '@stellar/stellar-sdk'
-import { Aborted, ChainRejected } from '../../src/core/errors.ts'
+import { Aborted, ChainRejected, ChainUnavailable } from '../../src/core/errors.ts'
 import { guardHorizon, httpFailure, isNotFound, resultCodesOf, toChainError } from './horizon-errors.ts'
 
 /** One transaction to send. */
@@ -47,6 +50,8 @@ export interface SequenceSenderOptions {
   readonly passphrase: string
   /** Transaction validity window, seconds (time bound `maxTime = now + this`). */
   readonly validitySec: number
+  /** The adapter's close: stops waiting and retrying at once. */
+  readonly closing?: AbortSignal
 }
 
 /** Serialized sender. */
@@ -79,7 +84,24 @@ async function chooseFee(server: Horizon.Server, what: string): Promise<number> 
   return Math.min(Math.max(fee, 100), 1_000_000)
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+/** Waits `ms`, or less when `signal` aborts (no timer is left behind). */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve()
+    const done = () => {
+      clearTimeout(t)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const t = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
+
+const hashOf = (tx: Transaction) => Buffer.from(tx.hash()).toString('hex')
+
+/** Margin after a transaction's `maxTime` before it is taken as never landing (clock skew), s. */
+const EXPIRY_MARGIN_SEC = 10
 
 /** Creates the send path of one submitter key. */
 export function createSequenceSender(o: SequenceSenderOptions): SequenceSender {
@@ -117,6 +139,10 @@ export function createSequenceSender(o: SequenceSenderOptions): SequenceSender {
     // never rebuilt with the same sequence number, so it cannot land twice.
     let pending: Transaction | undefined
     for (let attempt = 0; ; attempt++) {
+      if (o.closing?.aborted)
+        throw new ChainUnavailable(`${r.what}: adapter closed before the transaction was confirmed`, {
+          details: { reason: 'Closed', operation: r.what, ...(pending ? { tx: hashOf(pending) } : {}) },
+        })
       if (r.signal?.aborted && !pending)
         throw new Aborted(`${r.what}: aborted before sending`, { cause: r.signal.reason })
       let tx = pending
@@ -132,7 +158,7 @@ export function createSequenceSender(o: SequenceSenderOptions): SequenceSender {
         tx = builder.setTimeout(o.validitySec).build()
         tx.sign(o.keypair)
       }
-      const hash = Buffer.from(tx.hash()).toString('hex')
+      const hash = hashOf(tx)
       const seq = BigInt(tx.sequence)
       const envelopeBytes = tx.toEnvelope().toXDR().length
       try {
@@ -150,10 +176,15 @@ export function createSequenceSender(o: SequenceSenderOptions): SequenceSender {
             return { hash, ledger: rec.ledger_attr, envelopeBytes }
           }
         }
-        if (attempt < RETRIES && (status === 503 || status === 504) && !code) {
-          // TRY_AGAIN_LATER (another transaction of the account is pending) or a submission timeout.
+        // TRY_AGAIN_LATER (another transaction of the account is pending), a submission timeout, a
+        // 5xx, or no answer (Horizon down or restarted, connection reset): the transaction may still
+        // land. Resend it unchanged until that is settled; past its time bound it never can.
+        const open = !code && (status === undefined || status === 0 || status >= 500)
+        const maxTime = Number(tx.timeBounds?.maxTime ?? 0)
+        const expired = maxTime > 0 && Date.now() / 1000 > maxTime + EXPIRY_MARGIN_SEC
+        if (open && !o.closing?.aborted && (attempt < RETRIES || (maxTime > 0 && !expired))) {
           pending = tx
-          await sleep(Math.min(2000, 50 * 2 ** attempt))
+          await sleep(Math.min(2000, 50 * 2 ** Math.min(attempt, 6)), o.closing)
           continue
         }
         pending = undefined
@@ -161,7 +192,7 @@ export function createSequenceSender(o: SequenceSenderOptions): SequenceSender {
         seqs.delete(r.source)
         if (attempt < RETRIES && (code === 'tx_bad_seq' || code === 'tx_too_late')) {
           // Another sender used the account's sequence, or the window passed: wait, re-read, rebuild.
-          await sleep(Math.min(2000, 50 * 2 ** attempt))
+          await sleep(Math.min(2000, 50 * 2 ** attempt), o.closing)
           continue
         }
         if (code === 'tx_insufficient_fee' && !feeRetried) {

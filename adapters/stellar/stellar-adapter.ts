@@ -14,7 +14,7 @@
  * Throughput: stellar-core keeps one pending transaction per source account, so one anchoring
  * account lands at most one anchor per ledger (~5 s on pubnet); use `anchorEveryMs` ≥ the ledger time.
  */
-import { Horizon, Keypair, Memo, Operation, StrKey } from '@stellar/stellar-sdk'
+import { Keypair, Memo, Operation, StrKey } from '@stellar/stellar-sdk'
 import { checkBytes32, validateAnchorRequest } from '../../src/chain/anchor-request.ts'
 import type {
   AdapterFactory,
@@ -31,6 +31,7 @@ import { createSingleFlight } from '../../src/chain/single-flight.ts'
 import { ChainRejected, InvalidInput, NotRegisteredSubmitter } from '../../src/core/errors.ts'
 import { anchorDataName, anchorDataValue, nodeDataName, parseContract } from './anchor-format.ts'
 import { createAnchorIndex, type IndexedAnchor } from './anchor-index.ts'
+import { createHorizonClient } from './horizon-client.ts'
 import { guardHorizon, isNotFound } from './horizon-errors.ts'
 import { createNodeRegistry, type RegisterOptions } from './node-registry.ts'
 import { createSequenceSender } from './sequence-sender.ts'
@@ -61,6 +62,8 @@ export interface StellarAdapterOptions {
    * use for authentication). Chosen here by the verifier; a client cannot lower it.
    */
   readonly signInThreshold?: ThresholdLevel
+  /** Time limit of one Horizon request, ms (default 20 000; a submission keeps the SDK's 60 s). */
+  readonly requestTimeoutMs?: number
 }
 
 /** Options of {@link StellarAdapter.registerNode}: `submitter` (default: this adapter's key). */
@@ -113,9 +116,20 @@ export async function createStellarAdapter(options: StellarAdapterOptions): Prom
     keypair = Keypair.fromSecret(options.secret)
   }
   const account = keypair?.publicKey()
-  const server = new Horizon.Server(options.rpcUrl, { allowHttp: true })
+  const requestTimeoutMs = options.requestTimeoutMs ?? 20_000
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1)
+    throw new InvalidInput('requestTimeoutMs must be a positive integer')
+  // close() aborts every request in flight and every retry wait.
+  const closing = new AbortController()
+  const server = createHorizonClient(options.rpcUrl, { timeoutMs: requestTimeoutMs, signal: closing.signal })
   const sender = keypair
-    ? createSequenceSender({ server, keypair, passphrase, validitySec: options.validitySec ?? 120 })
+    ? createSequenceSender({
+        server,
+        keypair,
+        passphrase,
+        validitySec: options.validitySec ?? 120,
+        closing: closing.signal,
+      })
     : undefined
   const submits = createSingleFlight<SubmitAnchorResult>()
   let closed = false
@@ -274,6 +288,7 @@ export async function createStellarAdapter(options: StellarAdapterOptions): Prom
     async close() {
       if (closed) return
       closed = true
+      closing.abort(new Error('adapter closed'))
       await sender?.idle()
     },
   }

@@ -1,15 +1,22 @@
 /**
- * Small pieces of the devnet's submission path: the source account of an envelope, the 503 answers
+ * Small pieces of the devnet's submission path: the source account and hash of an envelope, the 503 answers
  * (TRY_AGAIN_LATER, internal error) and Horizon's memo fields of a recorded transaction.
  */
 import { TransactionBuilder } from '@stellar/stellar-sdk'
 import type { Rejection } from './stellar-ledger.ts'
 
-/** The transaction's source account, or `undefined` when the envelope does not decode. */
-export function sourceOf(envelope: string, passphrase: string): string | undefined {
+/**
+ * The transaction's source account and hash (hex, under `passphrase`), or `undefined` when the
+ * envelope does not decode (the full check then answers `tx_malformed`).
+ */
+export function identify(
+  envelope: string,
+  passphrase: string,
+): { source?: string; hash: string } | undefined {
   try {
     const tx = TransactionBuilder.fromXDR(envelope, passphrase)
-    return 'source' in tx ? tx.source : undefined
+    const hash = Buffer.from(tx.hash()).toString('hex')
+    return 'source' in tx ? { source: tx.source, hash } : { hash }
   } catch {
     return undefined
   }

@@ -8,7 +8,6 @@ import {
   accountResource,
   notFound,
   type Problem,
-  pagingToken,
   problem,
   transactionFailed,
   transactionResource,
@@ -43,6 +42,8 @@ export function createHorizonRoutes(ctx: RouteContext): (req: IncomingMessage) =
     const bad = (detail: string): Problem => problem(400, 'bad_request', 'Bad Request', detail)
     if (req.method === 'POST' && parts[0] === 'transactions' && parts.length === 1) {
       const body = await readBody(req)
+      if (body === undefined)
+        return problem(413, 'payload_too_large', 'Payload Too Large', `the body exceeds ${MAX_BODY} bytes`)
       const envelope = new URLSearchParams(body).get('tx') ?? ''
       if (!envelope) return bad('tx is required')
       if (ctx.stopped()) return problem(503, 'stale_history', 'Historical DB Is Too Stale', 'devnet stopping')
@@ -161,15 +162,9 @@ export function createHorizonRoutes(ctx: RouteContext): (req: IncomingMessage) =
     if (cursor && cursor !== 'now' && !/^\d{1,20}$/.test(cursor))
       return problem(400, 'bad_request', 'Bad Request', 'invalid cursor', { invalid_field: 'cursor' })
     const includeFailed = q.get('include_failed') === 'true'
-    const tok = (t: TxRecord) => BigInt(pagingToken(t.ledger, t.index))
-    let list = all.filter((t) => includeFailed || t.successful)
-    if (cursor === 'now') list = order === 'asc' ? [] : list
-    else if (cursor) {
-      const c = BigInt(cursor)
-      list = list.filter((t) => (order === 'asc' ? tok(t) > c : tok(t) < c))
-    }
-    if (order === 'desc') list = [...list].reverse()
-    const records = list.slice(0, limit).map((t) => transactionResource(base(), t))
+    const records = pageOf(all, order, cursor, limit, includeFailed).map((t) =>
+      transactionResource(base(), t),
+    )
     const link = (c: string, o: string) => ({
       href: `${base()}${url.pathname}?cursor=${c}&limit=${limit}&order=${o}${includeFailed ? '&include_failed=true' : ''}`,
     })
@@ -191,13 +186,74 @@ export function createHorizonRoutes(ctx: RouteContext): (req: IncomingMessage) =
   return handle
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+/**
+ * Up to `limit` records of `all` (sorted by ledger and index, as the devnet appends them) after
+ * `cursor` in `order`: a binary search for the cursor, then a walk — O(log n + limit), so reading a
+ * long history page by page stays linear, like Horizon's indexed paging.
+ */
+export function pageOf(
+  all: readonly TxRecord[],
+  order: 'asc' | 'desc',
+  cursor: string,
+  limit: number,
+  includeFailed: boolean,
+): TxRecord[] {
+  if (cursor === 'now' && order === 'asc') return []
+  let start: number
+  if (!cursor || cursor === 'now') start = order === 'asc' ? 0 : all.length - 1
+  else {
+    const c = BigInt(cursor)
+    const ledger = Number(c >> 32n)
+    const low = Number(c & 0xffff_ffffn)
+    // First record after the cursor.
+    let lo = 0
+    let hi = all.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      const t = all[mid]!
+      if (t.ledger < ledger || (t.ledger === ledger && t.index * 4096 <= low)) lo = mid + 1
+      else hi = mid
+    }
+    // Descending starts at the last record before the cursor.
+    start = order === 'asc' ? lo : lo - 1
+    if (order === 'desc') {
+      const at = all[start]
+      if (at && at.ledger === ledger && at.index * 4096 === low) start -= 1
+    }
+  }
+  const out: TxRecord[] = []
+  const step = order === 'asc' ? 1 : -1
+  for (let i = start; i >= 0 && i < all.length && out.length < limit; i += step) {
+    const t = all[i]!
+    if (includeFailed || t.successful) out.push(t)
+  }
+  return out
+}
+
+/** Largest request body read, bytes (an envelope is a few KB; stellar-core's limit is 100 KB). */
+const MAX_BODY = 1_000_000
+
+/**
+ * The request body as text, or `undefined` when it is larger than {@link MAX_BODY}: then the rest is
+ * not read, and the answer closes the connection (`send` sees `req.complete === false`).
+ */
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > MAX_BODY) return undefined
   const chunks: Buffer[] = []
   let size = 0
-  for await (const c of req) {
-    size += (c as Buffer).length
-    if (size > 1_000_000) throw new Error('body too large')
-    chunks.push(c as Buffer)
-  }
-  return Buffer.concat(chunks).toString('utf8')
+  const body = await new Promise<Buffer | undefined>((resolve, reject) => {
+    const onData = (c: Buffer) => {
+      size += c.length
+      if (size > MAX_BODY) {
+        req.off('data', onData)
+        req.pause()
+        resolve(undefined)
+      } else chunks.push(c)
+    }
+    req.on('data', onData)
+    req.once('end', () => resolve(Buffer.concat(chunks)))
+    req.once('error', reject)
+  })
+  return body?.toString('utf8')
 }

@@ -10,7 +10,7 @@ import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Account, Keypair, Operation, TransactionBuilder } from '@stellar/stellar-sdk'
 import { loadSnapshot, saveLedger } from './devnet-store.ts'
-import { internalError, memoFields, sourceOf, tryAgainLater } from './devnet-submissions.ts'
+import { identify, internalError, memoFields, tryAgainLater } from './devnet-submissions.ts'
 import { problem } from './horizon-resources.ts'
 import { createHorizonRoutes } from './horizon-routes.ts'
 import {
@@ -67,9 +67,12 @@ export interface StellarDevnet {
   stop(): Promise<void>
 }
 
+type Outcome = { ok: true; record: TxRecord } | Rejection
+
 interface Pending {
   readonly checked: Checked
-  readonly done: (r: { ok: true; record: TxRecord } | Rejection) => void
+  /** Answers every submission of this envelope (a resubmission while queued waits here too). */
+  done: (r: Outcome) => void
 }
 
 /**
@@ -215,15 +218,29 @@ export async function startStellarDevnet(options: StellarDevnetOptions = {}): Pr
     })
   }, blockMs)
 
-  const submit = (
-    envelope: string,
-    internal = false,
-  ): Promise<{ ok: true; record: TxRecord } | Rejection> => {
-    if (strict && !internal) {
-      const source = sourceOf(envelope, passphrase)
-      if (source && queue.some((p) => p.checked.tx.source_account === source))
-        return Promise.resolve(tryAgainLater())
-    }
+  const submit = (envelope: string, internal = false): Promise<Outcome> => {
+    // Horizon's submission is idempotent: an envelope already in a ledger gets its saved result, and
+    // one already queued gets the answer of its ledger (never TRY_AGAIN_LATER or tx_bad_seq).
+    const id = identify(envelope, passphrase)
+    const landed = id && byHash.get(id.hash)
+    if (landed?.successful)
+      // Not durable yet (its ledger's save failed): the same 503 as the first answer.
+      return Promise.resolve(
+        unsaved.includes(landed)
+          ? internalError('ledger state could not be saved')
+          : { ok: true, record: landed },
+      )
+    const queued = id && queue.find((p) => p.checked.hash === id.hash)
+    if (queued)
+      return new Promise((resolve) => {
+        const first = queued.done
+        queued.done = (r) => {
+          first(r)
+          resolve(r)
+        }
+      })
+    if (strict && !internal && id?.source && queue.some((p) => p.checked.tx.source_account === id.source))
+      return Promise.resolve(tryAgainLater())
     const checked = check(envelope, true)
     if (!checked.ok) return Promise.resolve(checked)
     return new Promise((done) => queue.push({ checked, done }))
@@ -250,13 +267,13 @@ export async function startStellarDevnet(options: StellarDevnetOptions = {}): Pr
   let base = ''
   const server = createServer((req, res) => {
     handle(req).then(
-      (p) => send(res, p.status, p.body),
+      (p) => send(res, p.status, p.body, !req.complete),
       (e) => {
         const p =
           e instanceof URIError
             ? problem(400, 'bad_request', 'Bad Request', 'the URL does not decode')
             : problem(500, 'server_error', 'Internal Server Error', String(e).slice(0, 200))
-        send(res, p.status, p.body)
+        send(res, p.status, p.body, !req.complete)
       },
     )
   })
@@ -306,10 +323,12 @@ export async function startStellarDevnet(options: StellarDevnetOptions = {}): Pr
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) return
+/** Writes a JSON answer; `close` ends the connection after it (a request body left unread). */
+function send(res: ServerResponse, status: number, body: unknown, close = false): void {
+  if (res.headersSent || res.destroyed) return
   const json = JSON.stringify(body)
   res.writeHead(status, {
+    ...(close ? { connection: 'close' } : {}),
     'content-type':
       status >= 400 ? 'application/problem+json; charset=utf-8' : 'application/hal+json; charset=utf-8',
     'content-length': Buffer.byteLength(json),
