@@ -9,8 +9,12 @@
  *
  * Concurrency: one serialized send path per adapter owns the key's nonce; concurrent submissions of
  * the same root share one transaction; a root already on chain is never sent again.
+ *
+ * Failures: every JSON-RPC request is bounded (`requestTimeoutMs`, default 30 s) and `close()` ends
+ * the ones still waiting; an anchor transaction the node never executed (dropped for a reused nonce,
+ * or lost from the pool of a node that restarted) is resent once it has been unknown for a few blocks.
  */
-import { Account, actions, JsonRpcProvider, KeyPairSigner } from 'near-api-js'
+import { Account, actions, KeyPairSigner } from 'near-api-js'
 import { checkBytes32, validateAnchorRequest } from '../../src/chain/anchor-request.ts'
 import type {
   AdapterFactory,
@@ -27,6 +31,7 @@ import { recoverAlreadyAnchored } from '../../src/chain/recover-already-anchored
 import { createSingleFlight } from '../../src/chain/single-flight.ts'
 import { toHex } from '../../src/core/bytes.ts'
 import { InvalidInput, isMeroError, NotRegisteredSubmitter } from '../../src/core/errors.ts'
+import { createBoundedProvider } from './bounded-provider.ts'
 import { isFullAccessKey } from './full-access-key.ts'
 import { guardNear } from './near-errors.ts'
 import { createRegistryReader } from './near-registry.ts'
@@ -55,6 +60,8 @@ export interface NearAdapterOptions {
   readonly confirmations?: number
   /** Poll interval while waiting for registry transactions (default 1000 ms; ~50 on a devnet). */
   readonly pollMs?: number
+  /** Longest wait for one JSON-RPC request, retries included (default 30 s), then `ChainUnavailable`. */
+  readonly requestTimeoutMs?: number
 }
 
 /** Options of {@link NearAdapter.registerNode}. */
@@ -110,7 +117,11 @@ export async function createNearAdapter(options: NearAdapterOptions): Promise<Ne
   if (!Number.isInteger(finality) || finality < 1)
     throw new InvalidInput('confirmations must be an integer >= 1')
   const pollMs = options.pollMs ?? 1000
-  const provider = new JsonRpcProvider({ url: options.rpcUrl }, { retries: 2, wait: 100, backoff: 1.5 })
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1)
+    throw new InvalidInput('requestTimeoutMs must be a positive integer')
+  const rpc = createBoundedProvider(options.rpcUrl, requestTimeoutMs)
+  const provider = rpc.provider
   const contract = options.contract
 
   let sender: NearSender | undefined
@@ -301,6 +312,7 @@ export async function createNearAdapter(options: NearAdapterOptions): Promise<Ne
       if (closed) return
       closed = true
       await sender?.idle()
+      rpc.close()
     },
   }
 }

@@ -84,7 +84,9 @@ export class BlockProducer {
     return this.serial(async () => {
       if (this.stopped) throw handlerError('INTERNAL_ERROR', { error_message: 'node is stopping' })
       this.checkHealthy()
-      if (this.pending(tx.hash)) return
+      // an identical transaction pooled or already executed (a duplicate submission that raced the
+      // block applying it) is answered with that one, never re-checked against its own used nonce
+      if (this.pending(tx.hash) || (await this.state.tx(tx.hash))) return
       // like nearcore's pool, a second transaction with a pooled nonce is accepted; block production
       // applies the first and drops the other (its `tx` then answers UNKNOWN_TRANSACTION)
       await this.runtime.check(tx)

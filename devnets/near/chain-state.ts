@@ -59,6 +59,12 @@ export function codeHashOf(code: Uint8Array): string {
 
 const pad = (h: number) => h.toString().padStart(12, '0')
 
+/**
+ * Recent blocks (and their outcomes) held in memory when a database backs the state; older ones are
+ * read from it. Without a database the whole `keepBlocks` window stays in memory.
+ */
+export const DB_MEMORY_BLOCKS = 1000
+
 interface AccountJson {
   amount: string
   codeHash: string
@@ -87,10 +93,15 @@ export class ChainState {
     private readonly keepBlocks: number,
   ) {}
 
-  /** Opens the state (loading it from `dataDir` when given; an empty state otherwise). */
+  /**
+   * Opens the state (loading it from `dataDir` when given; an empty state otherwise). `keepBlocks`:
+   * how many recent blocks and their outcomes stay readable from memory; with a database at most
+   * {@link DB_MEMORY_BLOCKS} of them are held (the rest is read from the database), so memory and
+   * start-up time do not grow with the validity window.
+   */
   static async open(dataDir: string | undefined, keepBlocks: number): Promise<ChainState> {
     const db = dataDir ? new ClassicLevel<string, string>(dataDir, { valueEncoding: 'utf8' }) : undefined
-    const s = new ChainState(db, keepBlocks)
+    const s = new ChainState(db, db ? Math.min(keepBlocks, DB_MEMORY_BLOCKS) : keepBlocks)
     if (db) {
       await db.open()
       await s.load(db)

@@ -65,6 +65,25 @@ describe('NEAR dev chain (merod dev plug-in)', { timeout: 60_000 }, () => {
     }
   })
 
+  it('a start that stopped after deploying but before remembering the registry (near.json lost) reuses it', async () => {
+    const dir = await tempDir()
+    const nodeKey = random32()
+    const first = await startNearDevChain({ dataDir: dir, nodeKey })
+    const contract = first.config.contract
+    await first.stop()
+    await rm(join(dir, 'near.json'))
+    const second = await startNearDevChain({ dataDir: dir, nodeKey })
+    try {
+      assert.equal(second.config.contract, contract)
+      const reader = await createNearAdapter({ ...second.config })
+      assert.equal(await reader.isNode(nodeKey), true)
+      await reader.close()
+      assert.match(await readFile(join(dir, 'near.json'), 'utf8'), new RegExp(contract))
+    } finally {
+      await second.stop()
+    }
+  })
+
   it('attaches to a running chain with root credentials from near-root.key (validator_key.json format)', async () => {
     const dir = await tempDir()
     const devnet = await startNearDevnet({ port: 0, blockMs: 50 })

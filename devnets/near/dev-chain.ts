@@ -37,6 +37,24 @@ async function hasCode(rpcUrl: string, contract: string): Promise<boolean> {
   }
 }
 
+/**
+ * The registry `deployNearAnchor` creates under `parent` (`anchor.<parent>`), when it is on chain
+ * already with `parent` as owner: deployed by an earlier start that stopped before remembering it
+ * (or by another node of the same root on an attached chain). Deploying again would fail: the
+ * account exists.
+ */
+async function existingRegistry(rpcUrl: string, parent: string): Promise<string | undefined> {
+  const contract = `anchor.${parent}`
+  if (!(await hasCode(rpcUrl, contract))) return undefined
+  try {
+    const provider = new JsonRpcProvider({ url: rpcUrl }, { retries: 1, wait: 100, backoff: 1 })
+    const owner = await provider.callFunction({ contractId: contract, method: 'owner', args: {} })
+    return owner === parent ? contract : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** What the dev contract account is funded with: 1000 NEAR (storage for ~690,000 anchors). */
 const DEV_CONTRACT_FUNDING = 1000n * 10n ** 24n
 
@@ -59,13 +77,15 @@ export const startNearDevChain: StartDevChain = async (options): Promise<DevChai
     const chainFile = join(options.dataDir, 'near.json')
     let contract = await readRememberedContract(chainFile)
     if (!contract || !(await hasCode(chain.rpcUrl, contract))) {
-      contract = await deployNearAnchor({
-        rpcUrl: chain.rpcUrl,
-        parentAccount: root.accountId,
-        parentSecretKey: root.secretKey,
-        // generous on our devnet (each anchor stakes ~144 bytes × 1e19 yoctoNEAR); 10 NEAR elsewhere
-        ...(chain.external ? {} : { amount: DEV_CONTRACT_FUNDING }),
-      })
+      contract =
+        (await existingRegistry(chain.rpcUrl, root.accountId)) ??
+        (await deployNearAnchor({
+          rpcUrl: chain.rpcUrl,
+          parentAccount: root.accountId,
+          parentSecretKey: root.secretKey,
+          // generous on our devnet (each anchor stakes ~144 bytes × 1e19 yoctoNEAR); 10 NEAR elsewhere
+          ...(chain.external ? {} : { amount: DEV_CONTRACT_FUNDING }),
+        }))
       await rememberContract(chainFile, NEAR_DEV_CHAIN_ID, contract)
     }
     const signerKeyFile = join(options.dataDir, 'near-submitter.key')

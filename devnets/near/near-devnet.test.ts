@@ -175,27 +175,45 @@ describe('NEAR devnet (near-api-js v7 against the local JSON-RPC)', { timeout: 6
   })
 
   it('two transactions with the same nonce are both accepted; one executes, the other is dropped (UNKNOWN_TRANSACTION)', async () => {
-    const pk = KeyPair.fromString(devnet.rootSecretKey as KeyPairString).getPublicKey()
-    const { nonce } = await provider.viewAccessKey({ accountId: 'test.near', publicKey: pk })
-    const first = await signedTx({ nonce: nonce + 1n })
-    const second = await signedTx({ nonce: nonce + 1n, receiverId: contract })
-    const hashes = [first, second].map((t) => toBase58(sha256(encodeTransaction(t.transaction))))
-    await provider.sendTransactionUntil(first, 'NONE')
-    await provider.sendTransactionUntil(second, 'NONE')
-    await devnet.mine()
-    const status = async (hash: string) =>
-      rpc(
-        JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'tx',
-          params: { tx_hash: hash, sender_account_id: 'test.near', wait_until: 'NONE' },
-        }),
-      )
-    const [a, b] = await Promise.all(hashes.map(status))
-    assert.equal(a!.error, undefined)
-    assert.equal(b!.error?.cause.name, 'UNKNOWN_TRANSACTION')
-    assert.equal((await provider.viewAccessKey({ accountId: 'test.near', publicKey: pk })).nonce, nonce + 1n)
+    // a devnet without the block timer: both must be pooled before the block that applies one
+    const quiet = await startNearDevnet({ port: 0, blockMs: 60_000 })
+    try {
+      const p = new JsonRpcProvider({ url: quiet.url }, { retries: 1, wait: 50, backoff: 1 })
+      const signer = KeyPairSigner.fromSecretKey(quiet.rootSecretKey as KeyPairString)
+      const pk = await signer.getPublicKey()
+      const { nonce } = await p.viewAccessKey({ accountId: 'test.near', publicKey: pk })
+      const block = fromBase58((await p.viewBlock({ finality: 'final' })).header.hash, 32)
+      const sign = async (amount: bigint) =>
+        (
+          await signer.signTransaction(
+            createTransaction('test.near', pk, 'test.near', nonce + 1n, [actions.transfer(amount)], block),
+          )
+        ).signedTransaction
+      const [first, second] = [await sign(1n), await sign(2n)]
+      const hashes = [first!, second!].map((t) => toBase58(sha256(encodeTransaction(t.transaction))))
+      await p.sendTransactionUntil(first!, 'NONE')
+      await p.sendTransactionUntil(second!, 'NONE')
+      await quiet.mine()
+      const status = async (hash: string) => {
+        const r = await fetch(quiet.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'tx',
+            params: { tx_hash: hash, sender_account_id: 'test.near', wait_until: 'NONE' },
+          }),
+        })
+        return (await r.json()) as { error?: { cause: { name: string } } }
+      }
+      const [a, b] = await Promise.all(hashes.map(status))
+      assert.equal(a!.error, undefined)
+      assert.equal(b!.error?.cause.name, 'UNKNOWN_TRANSACTION')
+      assert.equal((await p.viewAccessKey({ accountId: 'test.near', publicKey: pk })).nonce, nonce + 1n)
+    } finally {
+      await quiet.stop()
+    }
   })
 
   it('a FunctionCall key cannot attach a deposit (DepositWithFunctionCall)', async () => {

@@ -157,7 +157,9 @@ async function handle(
     }
     if (!msg || typeof msg !== 'object')
       throw requestError('PARSE_ERROR', { error_message: 'not a JSON-RPC request' })
-    id = msg.id ?? null
+    // JSON-RPC ids are strings, numbers or null; anything else is not echoed (a deeply nested id
+    // would make the reply itself unserializable)
+    id = typeof msg.id === 'string' || typeof msg.id === 'number' ? msg.id : null
     const method =
       typeof msg.method === 'string' && Object.hasOwn(RPC_METHODS, msg.method)
         ? RPC_METHODS[msg.method]
