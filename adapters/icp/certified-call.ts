@@ -21,18 +21,45 @@ export interface CertifiedReply {
   readonly reply: Uint8Array
 }
 
+/** How long and how {@link callCertified} may wait for a call's outcome. */
+export interface CertifiedCallOptions {
+  /** Ends the wait (and the agent's polling) when aborted. */
+  readonly signal: AbortSignal
+  /** Longest wait for the certified outcome of an accepted (202) call, ms. */
+  readonly pollLimitMs: number
+  /** An abortable sleep (leaves no timer behind when aborted). */
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>
+}
+
 const utf8 = new TextDecoder()
 
 /**
  * Calls `method` as an update and returns its certified reply; throws {@link IcReject} on a certified
- * reject, agent errors otherwise.
+ * reject, agent errors otherwise. A replica that accepts the call (202) without certifying it yet is
+ * polled through `read_state` (1 s, then ×1.2) until `pollLimitMs` or the signal ends the wait; with
+ * `acceptedIsEnough`, an accepted call returns at once with `reply` undefined.
  */
 export async function callCertified(
   agent: HttpAgent,
   canisterId: Principal,
   method: string,
   arg: Uint8Array,
-): Promise<CertifiedReply> {
+  o: CertifiedCallOptions & { acceptedIsEnough: true },
+): Promise<{ readonly requestId: string; readonly reply: Uint8Array | undefined }>
+export async function callCertified(
+  agent: HttpAgent,
+  canisterId: Principal,
+  method: string,
+  arg: Uint8Array,
+  o: CertifiedCallOptions & { acceptedIsEnough?: false },
+): Promise<CertifiedReply>
+export async function callCertified(
+  agent: HttpAgent,
+  canisterId: Principal,
+  method: string,
+  arg: Uint8Array,
+  o: CertifiedCallOptions & { acceptedIsEnough?: boolean },
+): Promise<{ readonly requestId: string; readonly reply: Uint8Array | undefined }> {
   const { requestId, response } = await agent.call(canisterId, { methodName: method, arg })
   const id = Buffer.from(requestId).toString('hex')
   const body = response.body as { certificate?: Uint8Array } | null
@@ -46,7 +73,17 @@ export async function callCertified(
     })
     return { requestId: id, reply: outcomeOf(cert, requestId) }
   }
-  const polled = await pollForResponse(agent as Agent, canisterId, requestId)
+  if (o.acceptedIsEnough) return { requestId: id, reply: undefined }
+  const deadline = Date.now() + o.pollLimitMs
+  let delay = 1_000
+  const strategy = async () => {
+    if (o.signal.aborted) throw o.signal.reason
+    const left = deadline - Date.now()
+    if (left <= 0) throw new DOMException(`no certified outcome within ${o.pollLimitMs} ms`, 'TimeoutError')
+    await o.sleep(Math.min(delay, left), o.signal)
+    delay *= 1.2
+  }
+  const polled = await pollForResponse(agent as Agent, canisterId, requestId, { strategy })
   return { requestId: id, reply: new Uint8Array(polled.reply) }
 }
 

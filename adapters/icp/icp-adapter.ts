@@ -7,7 +7,12 @@
  * fetched from `rpcUrl` for `icp:local` only, else the mainnet key built into the agent.
  *
  * No nonces to serialize on ICP: concurrent calls are independent; concurrent submissions of the
- * same root share one call, and a root already on chain sends nothing.
+ * same root share one call, and a root already on chain sends nothing. A call the replica accepts
+ * (202) without certifying it yet is `submitted` and followed by `anchorStatus` (`request_status`).
+ *
+ * Every request is bounded by `requestTimeoutMs`, ended by the call's AbortSignal and by `close()`
+ * (`call-scope.ts`); a keep-alive connection a restarted replica closed is retried once on a fresh
+ * one (safe: a call is deduplicated by its request id).
  *
  * Sign-in (`verifySignIn`, DESIGN §8): a session key's signature plus the delegation chain from the
  * account's root key (Ed25519 / ECDSA, or Internet Identity canister signatures checked against that
@@ -30,51 +35,15 @@ import type {
 import { recoverAlreadyAnchored } from '../../src/chain/recover-already-anchored.ts'
 import { createSingleFlight } from '../../src/chain/single-flight.ts'
 import { Aborted, ChainRejected, InvalidInput } from '../../src/core/errors.ts'
+import { createCallScope } from './call-scope.ts'
 import { callCertified } from './certified-call.ts'
+import { type IcpAdapterOptions, LOCAL_CHAIN_ID, parseRootKey } from './icp-adapter-options.ts'
 import { guardIcp, IcReject } from './icp-errors.ts'
 import { parseIcpSecret } from './icp-secret.ts'
 import { verifyIcpSignIn } from './icp-sign-in.ts'
 
+export { type IcpAdapterOptions, LOCAL_CHAIN_ID } from './icp-adapter-options.ts'
 export { parseIcpSecret } from './icp-secret.ts'
-
-/** Options of {@link createIcpAdapter}. */
-export interface IcpAdapterOptions {
-  /** The replica / boundary node URL (the agent's `host`). */
-  readonly rpcUrl: string
-  /** CAIP-2 id, `icp:<network>` (e.g. `icp:local`). */
-  readonly chainId: string
-  /** Canister id of the deployed anchor canister (textual principal). */
-  readonly contract: string
-  /** Signer secret ({@link parseIcpSecret}); omit for a read-only adapter. Never logged. */
-  readonly secret?: string
-  /** Must be 1 (a certified reply is final); accepted for the common config shape. */
-  readonly confirmations?: number
-  /** Per-request timeout (default 30 s). */
-  readonly requestTimeoutMs?: number
-  /**
-   * The IC root key (DER bytes, or hex) that certificates must verify against. Without it: for
-   * `icp:local` (or with `fetchRootKey`) the key `rpcUrl` serves at `/api/v2/status` — right for a
-   * devnet only, since that endpoint is the one being checked; for any other chain id the mainnet
-   * root key built into `@dfinity/agent` (nothing is fetched).
-   */
-  readonly rootKey?: Uint8Array | string
-  /** Trust the root key served by `rpcUrl` (default: only when `chainId` is `icp:local`). */
-  readonly fetchRootKey?: boolean
-  /** Read through certified (replicated) calls; default: true when read-only. */
-  readonly certifiedReads?: boolean
-}
-
-/** The chain id of a local replica / the mero devnet, whose root key is fetched from `rpcUrl`. */
-export const LOCAL_CHAIN_ID = 'icp:local'
-
-/** A root key option as bytes (hex accepted); InvalidInput when it is not a DER BLS key. */
-function parseRootKey(k: Uint8Array | string | undefined): Uint8Array | undefined {
-  if (k === undefined) return undefined
-  const bytes = typeof k === 'string' ? (/^([0-9a-fA-F]{2})+$/.test(k) ? Buffer.from(k, 'hex') : []) : k
-  if (bytes.length !== 133)
-    throw new InvalidInput('rootKey must be the DER-encoded IC root key (133 bytes, bytes or hex)')
-  return new Uint8Array(bytes)
-}
 
 /** The ICP adapter: a `ChainAdapter` plus ICP-specific reads. */
 export interface IcpAdapter extends ChainAdapter {
@@ -124,6 +93,7 @@ export async function createIcpAdapter(options: IcpAdapterOptions): Promise<IcpA
     options.secret !== undefined ? parseIcpSecret(options.secret) : undefined
   const timeoutMs = options.requestTimeoutMs ?? 30_000
   const pinnedKey = parseRootKey(options.rootKey)
+  const scope = createCallScope(timeoutMs)
   const agent = HttpAgent.createSync({
     host: options.rpcUrl,
     ...(identity ? { identity } : {}),
@@ -132,14 +102,23 @@ export async function createIcpAdapter(options: IcpAdapterOptions): Promise<IcpA
     ...(pinnedKey ? { rootKey: pinnedKey } : {}),
     verifyQuerySignatures: false,
     retryTimes: 0,
-    fetch: ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
-      fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as typeof fetch,
+    fetch: scope.fetch,
   })
   const principal = identity ? identity.getPrincipal() : Principal.anonymous()
   const canSubmit = identity !== undefined
   const certifiedReads = options.certifiedReads ?? !canSubmit
   const submits = createSingleFlight<SubmitAnchorResult>()
-  let closed = false
+
+  /**
+   * Runs one adapter call: refused once closed; every request it makes is bounded by the timeout,
+   * ended by `signal` and by `close()`; failures mapped to the catalogue.
+   */
+  const guarded = <T>(what: string, signal: AbortSignal | undefined, f: (s: AbortSignal) => Promise<T>) => {
+    if (scope.closed)
+      return Promise.reject(new ChainRejected(`${what}: adapter closed`, { details: { reason: 'Closed' } }))
+    return guardIcp(what, signal, () => scope.run(signal, f))
+  }
+  const certified = { pollLimitMs: timeoutMs, sleep: scope.sleep }
 
   /** A read: a query, or a certified replicated call of the same method. */
   const read = async <T>(
@@ -149,10 +128,11 @@ export async function createIcpAdapter(options: IcpAdapterOptions): Promise<IcpA
     ret: IDL.Type,
     signal?: AbortSignal,
   ) =>
-    guardIcp(method, signal, async () => {
+    guarded(method, signal, async (s) => {
       const arg = new Uint8Array(IDL.encode(types, args))
       let reply: Uint8Array
-      if (certifiedReads) reply = (await callCertified(agent, canisterId, method, arg)).reply
+      if (certifiedReads)
+        reply = (await callCertified(agent, canisterId, method, arg, { ...certified, signal: s })).reply
       else {
         const r = await agent.query(canisterId, { methodName: method, arg })
         if (r.status !== 'replied') throw new IcReject(r.reject_code, r.reject_message, r.error_code)
@@ -160,14 +140,24 @@ export async function createIcpAdapter(options: IcpAdapterOptions): Promise<IcpA
       }
       return IDL.decode([ret], reply)[0] as T
     })
-  const update = (what: string, method: string, types: IDL.Type[], args: unknown[], signal?: AbortSignal) => {
+  /** An update with its certified outcome (`reply` undefined: accepted, outcome not awaited). */
+  const update = (
+    what: string,
+    method: string,
+    types: IDL.Type[],
+    args: unknown[],
+    signal?: AbortSignal,
+    acceptedIsEnough = false,
+  ) => {
     if (!canSubmit)
       throw new ChainRejected(`${what}: this adapter is read-only (no signer secret)`, {
         details: { reason: 'ReadOnlyAdapter' },
       })
-    if (closed) throw new ChainRejected(`${what}: adapter closed`, { details: { reason: 'Closed' } })
-    return guardIcp(what, signal, () =>
-      callCertified(agent, canisterId, method, new Uint8Array(IDL.encode(types, args))),
+    const arg = new Uint8Array(IDL.encode(types, args))
+    return guarded(what, signal, (s) =>
+      acceptedIsEnough
+        ? callCertified(agent, canisterId, method, arg, { ...certified, signal: s, acceptedIsEnough })
+        : callCertified(agent, canisterId, method, arg, { ...certified, signal: s }),
     )
   }
 
@@ -190,7 +180,7 @@ export async function createIcpAdapter(options: IcpAdapterOptions): Promise<IcpA
 
   /** The certified status of a request id this adapter sent (`undefined` when the replica forgot it). */
   const requestStatus = async (tx: string, signal?: AbortSignal) =>
-    guardIcp('request_status', signal, async () => {
+    guarded('request_status', signal, async () => {
       if (!/^[0-9a-f]{64}$/.test(tx)) return undefined
       const id = new Uint8Array(Buffer.from(tx, 'hex'))
       const path = [new TextEncoder().encode('request_status'), id]
@@ -216,20 +206,25 @@ export async function createIcpAdapter(options: IcpAdapterOptions): Promise<IcpA
       })
     if (opts.signal?.aborted) throw new Aborted('anchor: aborted')
     const key = Buffer.from(req.root).toString('hex')
+    // The shared flight belongs to no single caller: each caller's signal ends only its own wait
+    // (guardIcp below); the flight itself is bounded by the request timeout and close().
     const p = submits.run(key, async (): Promise<SubmitAnchorResult> => {
-      const existing = await anchorOf(req.root, opts)
+      const existing = await anchorOf(req.root)
       if (existing) return { kind: 'already-anchored', anchor: existing }
       try {
+        // A call the replica accepted (202) but has not certified yet is submitted too: its
+        // outcome is followed by anchorStatus through request_status, not waited for here.
         const r = await update(
           'anchor',
           'anchor',
           [blob, IDL.Nat64, blob],
           [req.logId, BigInt(req.treeSize), req.root],
-          opts.signal,
+          undefined,
+          true,
         )
         return { kind: 'submitted', tx: r.requestId }
       } catch (e) {
-        return recoverAlreadyAnchored(e, () => anchorOf(req.root, opts))
+        return recoverAlreadyAnchored(e, () => anchorOf(req.root))
       }
     })
     return guardIcp('anchor', opts.signal, () => p)
@@ -314,11 +309,11 @@ export async function createIcpAdapter(options: IcpAdapterOptions): Promise<IcpA
       return read<boolean>('is_submitter', [IDL.Principal], [who], IDL.Bool, opts.signal)
     },
     async verifySignIn(check, opts = {}) {
-      const key = await guardIcp('rootKey', opts.signal, rootKey)
+      const key = await guarded('rootKey', opts.signal, rootKey)
       return verifyIcpSignIn(check, new Uint8Array(key))
     },
     async close() {
-      closed = true
+      scope.close()
     },
   }
 }

@@ -23,13 +23,21 @@ interface Management {
   }): Promise<undefined>
 }
 
-/** An agent for a devnet (root key fetched from it, no query signature checks). */
-export function devnetAgent(url: string, identity?: Identity): HttpAgent {
+/** Default bound of each request of {@link devnetAgent}. */
+export const DEV_REQUEST_TIMEOUT_MS = 30_000
+
+/**
+ * An agent for a devnet (root key fetched from it, no query signature checks); each request ends
+ * after `timeoutMs`, so a replica that never answers fails `merod dev` instead of hanging it.
+ */
+export function devnetAgent(url: string, identity?: Identity, timeoutMs = DEV_REQUEST_TIMEOUT_MS): HttpAgent {
   return HttpAgent.createSync({
     host: url,
     ...(identity ? { identity } : {}),
     shouldFetchRootKey: true,
     verifyQuerySignatures: false,
+    fetch: ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+      fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as typeof fetch,
   })
 }
 
@@ -56,8 +64,9 @@ export async function deployAnchorCanister(
   url: string,
   identity: Identity,
   owner?: Principal,
+  timeoutMs = DEV_REQUEST_TIMEOUT_MS,
 ): Promise<string> {
-  const agent = devnetAgent(url, identity)
+  const agent = devnetAgent(url, identity, timeoutMs)
   const { canister_id } = await management(
     agent,
     CREATE_EFFECTIVE_CANISTER_ID,

@@ -275,4 +275,55 @@ describe('ICP devnet robustness', () => {
     assert.ok(lines.some((l) => l.startsWith('skipping canister')))
     assert.notEqual(await deployAnchorCanister(ic.url, owner), lost)
   })
+
+  it('malformed requests get a 4xx text answer, never a 500, and the devnet keeps serving', async () => {
+    const ic = await start(undefined, { log: () => {} })
+    const call = `/api/v3/canister/${CREATE_EFFECTIVE_CANISTER_ID}/call`
+    const soon = BigInt(Date.now() + 60_000) * 1_000_000n
+    const content = { sender: new Uint8Array([4]), request_type: 'call', ingress_expiry: soon }
+    /** `{content: {...content, x: [[[…0…]]]}}` with `n` nested arrays, encoded by hand. */
+    const deep = (n: number) => {
+      const pairs = Object.entries(content).flatMap(([k, v]) => [encode(k), encode(v)])
+      const x = [encode('x'), Buffer.alloc(n, 0x81), Buffer.from([0])]
+      return new Uint8Array(
+        Buffer.concat([Buffer.from([0xa1]), encode('content'), Buffer.from([0xa4]), ...pairs, ...x]),
+      )
+    }
+    const bodies: [string, Uint8Array | string, string?][] = [
+      ['fractional ingress_expiry', encode({ content: { ...content, ingress_expiry: 1.5 } })],
+      ['huge ingress_expiry', encode({ content: { ...content, ingress_expiry: 2n ** 64n - 1n } })],
+      ...[100, 1_000, 3_000, 10_000, 100_000].map((n): [string, Uint8Array] => [
+        `content ${n} deep`,
+        deep(n),
+      ]),
+      [
+        'JSON instead of CBOR',
+        JSON.stringify({ content: { ...content, ingress_expiry: String(soon) } }),
+        'application/json',
+      ],
+      ['CBOR map keys that are not text', new Uint8Array([0xa1, 0x01, 0x02])],
+      ['invalid UTF-8 text', new Uint8Array([0xa1, 0x67, ...Buffer.from('content'), 0x62, 0xff, 0xfe])],
+    ]
+    for (const [what, body, type] of bodies) {
+      const r = await fetch(`${ic.url}${call}`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': type ?? 'application/cbor' },
+      })
+      assert.ok(r.status >= 400 && r.status < 500, `${what}: HTTP ${r.status} ${await r.text()}`)
+    }
+    // A request line whose target is not a path (node:http passes it through).
+    const { request } = await import('node:http')
+    const u = new URL(ic.url)
+    const status = await new Promise<number>((resolve, reject) =>
+      request({ host: u.hostname, port: u.port, path: 'http://[', method: 'GET' }, (res) => {
+        res.resume()
+        resolve(res.statusCode ?? 0)
+      })
+        .on('error', reject)
+        .end(),
+    )
+    assert.ok(status >= 400 && status < 500, `absolute-form target: HTTP ${status}`)
+    assert.equal((await fetch(`${ic.url}/api/v2/status`)).status, 200)
+  })
 })

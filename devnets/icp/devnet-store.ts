@@ -1,14 +1,17 @@
 /**
  * The ICP devnet's data folder: the BLS root key secret (`root-key.hex`, 0600), the subnet's
  * counters (`subnet.json`), canister modules by hash (`modules/<sha256>.wasm`) and each canister's
- * committed state (`canisters/<id>.state`: header JSON, Wasm memory, stable memory). Every file is
- * written to a temp file and renamed, so a crash leaves either the old or the new state.
+ * committed state (`canisters/<id>.state`: header JSON, Wasm memory, stable memory, plus
+ * `canisters/<id>.journal`, the heap pages later updates changed — `state-journal.ts`). Whole files
+ * are written to a temp file and renamed and journal records are checksummed, so a crash leaves
+ * either the old or the new state.
  */
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type CanisterExecutor, type CanisterHeader, restoreCanister } from './canister-executor.ts'
 import { randomRootSecret } from './certification.ts'
+import { decodeBase, type Persisted, replayJournal, saveImage } from './state-journal.ts'
 
 /** Writes `data` to a temp file and renames it over `path`. */
 export function writeAtomic(path: string, data: Uint8Array | string, mode = 0o644): void {
@@ -27,6 +30,8 @@ export function openDevnetStore(dataDir: string) {
   for (const d of ['', 'modules', 'canisters']) mkdirSync(join(dataDir, d), { recursive: true })
   const keyFile = join(dataDir, 'root-key.hex')
   const metaFile = join(dataDir, 'subnet.json')
+  /** What was last written per canister (hex id): the journal appends the pages changed since. */
+  const persisted = new Map<string, Persisted>()
   return {
     /** The root key secret, created on first use. */
     rootSecret(): Uint8Array {
@@ -49,15 +54,18 @@ export function openDevnetStore(dataDir: string) {
       const path = join(dataDir, 'modules', `${createHash('sha256').update(wasm).digest('hex')}.wasm`)
       if (!existsSync(path)) writeAtomic(path, wasm)
     },
+    /** Persists a canister's committed state: changed heap pages journaled, else a new base. */
     saveCanister(c: CanisterExecutor): void {
       const s = c.serialize()
-      const header = Buffer.from(JSON.stringify({ ...s.header, heapLength: s.heap.length }))
-      const len = Buffer.alloc(4)
-      len.writeUInt32BE(header.length)
-      writeAtomic(
-        join(dataDir, 'canisters', `${Buffer.from(c.id).toString('hex')}.state`),
-        Buffer.concat([len, header, s.heap, s.stable]),
+      const key = Buffer.from(c.id).toString('hex')
+      const base = join(dataDir, 'canisters', `${key}.state`)
+      const next = saveImage(
+        { header: { ...s.header }, heap: s.heap, stable: s.stable },
+        persisted.get(key),
+        join(dataDir, 'canisters', `${key}.journal`),
+        (bytes) => writeAtomic(base, bytes),
       )
+      persisted.set(key, next)
     },
     /** Whether a state file exists for this canister id. */
     hasCanister(id: Uint8Array): boolean {
@@ -68,17 +76,18 @@ export function openDevnetStore(dataDir: string) {
       for (const f of readdirSync(join(dataDir, 'canisters'))) {
         if (!f.endsWith('.state')) continue
         try {
-          const raw = readFileSync(join(dataDir, 'canisters', f))
-          const n = raw.readUInt32BE(0)
-          const header = JSON.parse(raw.subarray(4, 4 + n).toString('utf8')) as CanisterHeader & {
-            heapLength: number
-          }
-          const heap = new Uint8Array(raw.subarray(4 + n, 4 + n + header.heapLength))
-          const stable = new Uint8Array(raw.subarray(4 + n + header.heapLength))
+          const key = f.slice(0, -'.state'.length)
+          const { image, journalBytes } = replayJournal(
+            decodeBase(readFileSync(join(dataDir, 'canisters', f))),
+            join(dataDir, 'canisters', `${key}.journal`),
+          )
+          const header = image.header as unknown as CanisterHeader
+          const { heap, stable } = image
           const wasm = header.moduleHash
             ? new Uint8Array(readFileSync(join(dataDir, 'modules', `${header.moduleHash}.wasm`)))
             : undefined
-          const id = new Uint8Array(Buffer.from(f.slice(0, -'.state'.length), 'hex'))
+          const id = new Uint8Array(Buffer.from(key, 'hex'))
+          persisted.set(key, { seq: Number(image.header.seq ?? 0), heap, stable, journalBytes })
           out.push(restoreCanister(id, { header, heap, stable }, wasm, log))
         } catch (e) {
           // One unreadable canister (e.g. its module file missing) must not keep the subnet down.

@@ -161,7 +161,12 @@ export async function startIcpDevnet(options: IcpDevnetOptions = {}): Promise<Ic
   }
 
   const handle = async (req: IncomingMessage, res: ServerResponse, body: Uint8Array) => {
-    const url = new URL(req.url ?? '/', 'http://x')
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', 'http://x')
+    } catch {
+      throw new HttpRejection(400, 'Invalid request target')
+    }
     const send = (status: number, payload?: unknown) => {
       const bytes = payload === undefined ? new Uint8Array(0) : encode(payload)
       options.onRequest?.({

@@ -120,7 +120,7 @@ export function authenticate(envelope: CborValue, nowNs: bigint): AuthenticatedR
     throw new HttpRejection(400, 'request has no content map')
   const sender = bytesField(content, 'sender')
   const expiry = content.ingress_expiry
-  if (typeof expiry !== 'number' && typeof expiry !== 'bigint')
+  if (typeof expiry !== 'bigint' && !(typeof expiry === 'number' && Number.isSafeInteger(expiry)))
     throw new HttpRejection(400, 'request field ingress_expiry must be a natural number')
   const exp = BigInt(expiry)
   if (exp < nowNs || exp > nowNs + MAX_INGRESS_EXPIRY_NS)
@@ -159,7 +159,11 @@ export function authenticate(envelope: CborValue, nowNs: bigint): AuthenticatedR
     if (!verifyDerSignature(key, msg, dsig))
       throw new HttpRejection(403, 'Invalid delegation: signature does not verify')
     const expiration = d.expiration
-    if ((typeof expiration !== 'number' && typeof expiration !== 'bigint') || BigInt(expiration) < nowNs)
+    if (
+      (typeof expiration !== 'bigint' &&
+        !(typeof expiration === 'number' && Number.isSafeInteger(expiration))) ||
+      BigInt(expiration) < nowNs
+    )
       throw new HttpRejection(403, 'Invalid delegation: expired')
     if (d.targets !== undefined) {
       if (!Array.isArray(d.targets) || !d.targets.every((t) => t instanceof Uint8Array))
