@@ -117,4 +117,59 @@ describe('starknet adapter: races, chain checks on reads, retryable nonce errors
       await new Promise((r) => proxy.close(r))
     }
   })
+
+  it('a resend of the very same transaction (lost answer, lagging nonce view) is 59: retryable, and the anchor lands', async () => {
+    // blocks close only when told: transactions wait in the pool as in a node's mempool
+    const node = await startStarknetDevnet({ port: 0, blockMs: 600_000 })
+    const mining = setInterval(() => node.chain.closeBlock(), 10) // for the setup only
+    let lose = false
+    const proxy = createServer(async (req, res) => {
+      const chunks: Buffer[] = []
+      for await (const ch of req) chunks.push(ch as Buffer)
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+      // a node whose pre_confirmed view lags: it reports the nonce of the latest block
+      if (body.method === 'starknet_getNonce') body.params.block_id = 'latest'
+      const text = await (await fetch(node.url, { method: 'POST', body: JSON.stringify(body) })).text()
+      if (lose && body.method === 'starknet_addInvokeTransaction') {
+        lose = false
+        res.destroy() // the node accepted it; the answer never arrives
+        return
+      }
+      res.setHeader('content-type', 'application/json')
+      res.end(text)
+    })
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
+    let a: StarknetAdapter | undefined
+    try {
+      const c = await deployStarknetAnchor(node.url, node.accounts[0]!, node.anchorClassHash)
+      a = await createStarknetAdapter({
+        rpcUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+        chainId: CHAIN,
+        contract: c,
+        account: node.accounts[0]!,
+        pollMs: 10,
+        requestTimeoutMs: 2000,
+      })
+      await a.registerNode(random32(), 'dup')
+      clearInterval(mining)
+      const root = random32()
+      const req = { logId: random32(), treeSize: 2, root }
+      lose = true
+      await assert.rejects(a.submitAnchor(req), (e) => isMeroError(e) && e.name === 'ChainUnavailable')
+      assert.equal(node.chain.pendingTxs.length, 1)
+      // the retry signs the same transaction again (same nonce from the lagging view): 59, retryable
+      await assert.rejects(
+        a.submitAnchor(req),
+        (e) => isMeroError(e) && e.name === 'ChainUnavailable' && e.details.reason === 'DuplicateTx',
+      )
+      node.mine()
+      assert.equal((await a.anchorStatus(root, undefined)).state, 'final')
+      assert.equal((await a.submitAnchor(req)).kind, 'already-anchored')
+    } finally {
+      clearInterval(mining)
+      await a?.close()
+      await new Promise((r) => proxy.close(r))
+      await node.stop()
+    }
+  })
 })

@@ -30,6 +30,7 @@ import { toHex } from '../../src/core/bytes.ts'
 import { ChainRejected, InvalidInput, isMeroError } from '../../src/core/errors.ts'
 import { verifyStarknetSignIn } from './sign-in.ts'
 import { panicIn, wrapStarknetError } from './starknet-errors.ts'
+import { createStarknetFetch } from './starknet-fetch.ts'
 import { createStarknetReader } from './starknet-reader.ts'
 import { parseStarknetSecret, type StarknetSecret } from './starknet-secret.ts'
 import { createStarknetSender, type StarknetSender } from './starknet-sender.ts'
@@ -92,9 +93,14 @@ export async function createStarknetAdapter(options: StarknetAdapterOptions): Pr
     throw new InvalidInput('confirmations must be an integer >= 1')
   const pollMs = options.pollMs ?? 1000
   const timeoutMs = options.requestTimeoutMs ?? 30_000
-  const baseFetch: typeof fetch = (input, init) =>
-    fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })
-  const provider = new RpcProvider({ nodeUrl: options.rpcUrl, specVersion: '0.9.0', baseFetch, retries: 3 })
+  // Own sockets (closed by close()) and a deadline on every request, connect to last byte.
+  const transport = createStarknetFetch({ timeoutMs })
+  const provider = new RpcProvider({
+    nodeUrl: options.rpcUrl,
+    specVersion: '0.9.0',
+    baseFetch: transport.fetch,
+    retries: 3,
+  })
   const account = options.account
     ? new Account({
         provider,
@@ -277,6 +283,7 @@ export async function createStarknetAdapter(options: StarknetAdapterOptions): Pr
       if (closed) return
       closed = true
       await sender?.idle()
+      transport.close()
     },
   }
 }

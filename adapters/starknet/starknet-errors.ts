@@ -68,6 +68,13 @@ export function wrapStarknetError(what: string, e: unknown, signal?: AbortSignal
         details: { code, reason: 'InvalidNonce' },
         cause: e,
       })
+    // 59 DUPLICATE_TX: this very transaction (same hash) is already with the node — a resend after a
+    // lost answer. It will land or be dropped; either way a later attempt decides: retryable.
+    if (code === 59)
+      return new ChainUnavailable(`${what}: the transaction is already known to the node (59)`, {
+        details: { code, reason: 'DuplicateTx' },
+        cause: e,
+      })
     return new ChainRejected(`${what}: Starknet node rejected (${code} ${e.baseError.message})`, {
       details: { code, reason: panic ?? shortReason(text) },
     })

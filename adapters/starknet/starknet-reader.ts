@@ -12,6 +12,7 @@ import {
 import type { OnChainAnchor } from '../../src/chain/chain-adapter.ts'
 import { guardChainCall } from '../../src/chain/guard-chain-call.ts'
 import {
+  Aborted,
   ChainRejected,
   ChainUnavailable,
   isMeroError,
@@ -34,6 +35,22 @@ export interface StarknetReaderOptions {
   readonly receiptTimeoutMs?: number
   /** Longest time a sent transaction may stay unknown to the node (29) before it counts as dropped (default 30 s). */
   readonly unknownTxMs?: number
+}
+
+/** Waits `ms`; an abort ends the wait at once (timer cleared) with `Aborted`. */
+function pause(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(new Aborted(`${what}: aborted`))
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(new Aborted(`${what}: aborted`))
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }
 
 /** Creates the reader (see the module comment). */
@@ -72,7 +89,16 @@ export function createStarknetReader({
   }
 
   const readAnchor = async (root: Uint8Array, signal?: AbortSignal): Promise<OnChainAnchor | null> => {
-    const r = decodeAnchorOf(await call('anchor_of', 'anchor_of', u256ToFelts(bytesToBigint(root)), signal))
+    const felts = await call('anchor_of', 'anchor_of', u256ToFelts(bytesToBigint(root)), signal)
+    let r: ReturnType<typeof decodeAnchorOf>
+    try {
+      r = decodeAnchorOf(felts)
+    } catch (e) {
+      // Not the anchor contract's answer (another contract at that address, or a broken node).
+      throw new ChainRejected(`anchor_of: unexpected answer from ${contract} on ${chainId}`, {
+        details: { reason: 'UnexpectedAnswer', detail: (e as Error).message.slice(0, 200) },
+      })
+    }
     if (r.treeSize === 0n) return null
     return {
       logId: bigintToBytes32(r.logId),
@@ -114,7 +140,7 @@ export function createStarknetReader({
         })
       }
       if (st?.finality_status === 'ACCEPTED_ON_L2' || st?.finality_status === 'ACCEPTED_ON_L1') return
-      await new Promise((r) => setTimeout(r, pollMs))
+      await pause(pollMs, signal, what)
     }
   }
 

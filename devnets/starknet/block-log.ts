@@ -4,7 +4,16 @@
  * write that failed half-way is overwritten by the retry; on open, a torn last line (a crash mid-write)
  * is dropped and cut off, any other unreadable line is an error naming the file and line.
  */
-import { closeSync, constants, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  writeSync,
+} from 'node:fs'
 
 /** An open log. */
 export class BlockLog {
@@ -18,35 +27,51 @@ export class BlockLog {
     readonly records: readonly unknown[],
   ) {}
 
-  /** Opens (creating when absent) the log at `file` and reads its records. */
+  /**
+   * Opens (creating when absent) the log at `file` and reads its records, line by line in chunks:
+   * the log is never one string (V8 caps strings at ~512 MiB, which a long-lived chain passes).
+   */
   static open(file: string): BlockLog {
-    let text = ''
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-    }
-    const records: unknown[] = []
-    let good = 0
-    const lines = text.split('\n')
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!
-      const last = i === lines.length - 1 // text after the final newline
-      if (line === '' && last) break
-      if (last) break // no newline after it: a torn tail, the crash came mid-write
-      try {
-        records.push(JSON.parse(line))
-      } catch {
-        throw new Error(
-          `${file}: line ${i + 1} is not a JSON record; the devnet state is corrupt (move the folder away to start over)`,
-        )
-      }
-      good += Buffer.byteLength(line, 'utf8') + 1
-    }
     // Not O_APPEND: positional writes must land at `size` (Linux ignores the offset under O_APPEND).
     const fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o644)
-    if (good !== Buffer.byteLength(text, 'utf8')) ftruncateSync(fd, good)
-    return new BlockLog(file, fd, good, records)
+    try {
+      const records: unknown[] = []
+      const size = fstatSync(fd).size
+      const chunk = Buffer.alloc(4 * 1024 * 1024)
+      let carry: Buffer[] = [] // bytes of a line begun in earlier chunks (a list: no quadratic concat)
+      let good = 0 // bytes of complete lines
+      let line = 0
+      const parse = (bytes: Buffer) => {
+        line++
+        try {
+          records.push(JSON.parse(bytes.toString('utf8')))
+        } catch {
+          throw new Error(
+            `${file}: line ${line} is not a JSON record; the devnet state is corrupt (move the folder away to start over)`,
+          )
+        }
+        good += bytes.length + 1
+      }
+      for (let pos = 0; pos < size; ) {
+        const n = readSync(fd, chunk, 0, chunk.length, pos)
+        if (n === 0) break
+        pos += n
+        const buf = chunk.subarray(0, n)
+        let from = 0
+        for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, from)) {
+          parse(carry.length ? Buffer.concat([...carry, buf.subarray(from, nl)]) : buf.subarray(from, nl))
+          carry = []
+          from = nl + 1
+        }
+        if (from < n) carry.push(Buffer.from(buf.subarray(from))) // copy: `chunk` is reused
+      }
+      // Bytes after the last newline are a torn tail (the crash came mid-write): cut off.
+      if (good !== size) ftruncateSync(fd, good)
+      return new BlockLog(file, fd, good, records)
+    } catch (e) {
+      closeSync(fd)
+      throw e
+    }
   }
 
   /** Appends records (each one line); on a write failure they stay queued for the next call. */

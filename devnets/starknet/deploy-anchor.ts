@@ -17,7 +17,13 @@ export async function deployStarknetAnchor(
   classHash: string,
   salt = '0x6d65726f',
 ): Promise<string> {
-  const provider = new RpcProvider({ nodeUrl: rpcUrl, specVersion: '0.9.0' })
+  const provider = new RpcProvider({
+    nodeUrl: rpcUrl,
+    specVersion: '0.9.0',
+    // every request bounded: a hung RPC fails the deployment instead of hanging it
+    baseFetch: ((input: string | URL | Request, init?: RequestInit) =>
+      fetch(input, { ...init, signal: AbortSignal.timeout(30_000) })) as typeof fetch,
+  })
   const account = new Account({
     provider,
     address: deployer.address,

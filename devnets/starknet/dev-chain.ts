@@ -15,8 +15,13 @@ import { deployStarknetAnchor } from './deploy-anchor.ts'
 import { MODEL_CLASS_HASHES } from './devnet-accounts.ts'
 import { startStarknetDevnet } from './starknet-devnet.ts'
 
+/** Deadline of each request `merod dev` makes while setting the chain up (a hung RPC must not hang startup). */
+const SETUP_TIMEOUT_MS = 30_000
+const boundedFetch: typeof fetch = (input, init) =>
+  fetch(input, { ...init, signal: AbortSignal.timeout(SETUP_TIMEOUT_MS) })
+
 async function attach(rpcUrl: string) {
-  const res = await fetch(rpcUrl, {
+  const res = await boundedFetch(rpcUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'devnet_getPredeployedAccounts', params: {} }),
@@ -46,7 +51,7 @@ export const startStarknetDevChain: StartDevChain = async (options): Promise<Dev
         }
       })()
   try {
-    const provider = new RpcProvider({ nodeUrl: chain.rpcUrl, specVersion: '0.9.0' })
+    const provider = new RpcProvider({ nodeUrl: chain.rpcUrl, specVersion: '0.9.0', baseFetch: boundedFetch })
     const chainId = `starknet:${shortString.decodeShortString(await provider.getChainId())}`
     const chainFile = join(options.dataDir, 'starknet.json')
     let contract = await readRememberedContract(chainFile, chainId)

@@ -24,6 +24,7 @@ import {
 } from './devnet-accounts.ts'
 import {
   addr,
+  commitWrites,
   decodeMulticall,
   ExecutionFailure,
   executeCalls,
@@ -31,7 +32,7 @@ import {
   type StoredContract,
   UDC_ADDRESS,
 } from './devnet-execution.ts'
-import { checkInvokeFields, invokeTxHash } from './invoke-fields.ts'
+import { checkInvokeFields, invokeFieldsOf, invokeTxHash } from './invoke-fields.ts'
 
 export type { InvokeTxV3, StoredBlock, StoredTx } from './chain-log.ts'
 
@@ -42,10 +43,14 @@ const QUERY_BIT = 1n << 128n
 /** The devnet chain state machine (no networking). */
 export class DevnetChain {
   private readonly pending: StoredTx[] = []
+  /** Block hash → number: a lookup by hash must not scan the chain. */
+  private readonly byHash = new Map<string, number>()
   private constructor(
     private readonly data: ChainFile,
     private readonly log: BlockLog | undefined,
-  ) {}
+  ) {
+    for (const b of data.blocks) this.byHash.set(b.hash, b.number)
+  }
 
   /** Opens the chain persisted in `dataDir` (created with `accounts` predeployed when absent). */
   static open(opts: { dataDir?: string; chainId: string; accounts: readonly DevnetAccount[] }): DevnetChain {
@@ -120,7 +125,8 @@ export class DevnetChain {
   }
   /** Closed block with hash `h`. */
   blockByHash(h: string): StoredBlock | undefined {
-    return this.data.blocks.find((b) => b.hash === addr(h))
+    const n = this.byHash.get(addr(h))
+    return n === undefined ? undefined : this.data.blocks[n]
   }
   /** A transaction, in a block or still pending. */
   tx(h: string): StoredTx | undefined {
@@ -143,6 +149,8 @@ export class DevnetChain {
     let version: bigint
     try {
       if (tx?.type !== 'INVOKE') throw rpcErrors.unsupportedTxVersion()
+      if (typeof tx.version !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(tx.version))
+        throw rpcErrors.invalidParams('version must be a hex string')
       version = BigInt(tx.version)
     } catch (e) {
       if (e instanceof RpcFailure) throw e
@@ -166,14 +174,15 @@ export class DevnetChain {
   /** Accepts a signed INVOKE v3 into the pool (starknet_addInvokeTransaction). */
   addInvoke(tx: InvokeTxV3): string {
     const txHash = this.validate(tx, false)
+    // A node's mempool answers a transaction it already holds with 59 before looking at the nonce.
+    if (this.tx(txHash)) throw rpcErrors.duplicateTx()
     const expected = this.nonce(tx.sender_address, true)
     const nonce = BigInt(tx.nonce)
     if (nonce !== expected)
       throw rpcErrors.invalidNonce(
         `Invalid transaction nonce of contract at address ${addr(tx.sender_address)}. Account nonce: ${num.toHex(expected)}; got: ${num.toHex(nonce)}.`,
       )
-    if (this.tx(txHash)) throw rpcErrors.duplicateTx()
-    this.pending.push({ hash: txHash, tx: structuredClone(tx) })
+    this.pending.push({ hash: txHash, tx: invokeFieldsOf(tx) }) // only what the hash binds
     return txHash
   }
 
@@ -243,6 +252,7 @@ export class DevnetChain {
     }
     const block = { ...b, hash: blockHash(b) }
     this.data.blocks.push(block)
+    this.byHash.set(block.hash, block.number)
     // In memory first: a failed write stays queued in the log and is retried with the next block.
     const logged = txs.map((t) => ({ hash: t.hash, tx: t.tx, status: t.status }) as StoredTx)
     this.log?.append({ kind: 'block', block, txs: logged } satisfies LogRecord)
@@ -259,6 +269,7 @@ export class DevnetChain {
           `${this.log!.file}: replaying block ${r.block.number} gave another outcome for ${t.hash} (the log was written by a different contract model)`,
         )
     this.data.blocks.push(r.block)
+    this.byHash.set(r.block.hash, r.block.number)
   }
 
   private executeBlock(txs: StoredTx[], ctx: { height: number; timestamp: number }): void {
@@ -269,7 +280,7 @@ export class DevnetChain {
       try {
         const calls = decodeMulticall(t.tx.calldata.map((c) => BigInt(c)))
         const r = executeCalls(this.data.contracts, sender, calls, ctx)
-        for (const [k, v] of r.writes) this.data.contracts[k] = v
+        commitWrites(this.data.contracts, r.writes)
         t.status = 'SUCCEEDED'
         t.events = r.events
       } catch (e) {

@@ -118,7 +118,7 @@ export function executeCalls(
     }
     try {
       if (c.kind === 'anchor') {
-        const copy: StoredContract = writes.get(target) ?? { ...c, anchor: structuredClone(c.anchor!) }
+        const copy: StoredContract = writes.get(target) ?? { ...c, anchor: stageAnchor(c.anchor!) }
         const r = executeAnchor(
           copy.anchor!,
           { caller: BigInt(sender), ...block },
@@ -143,6 +143,37 @@ export function executeCalls(
     }
   }
   return { events, writes, results }
+}
+
+/**
+ * A transaction's working copy of an anchor contract's state, cheap however many anchors it holds:
+ * the anchors map (append-only, entries never changed in place) is layered over the committed one —
+ * reads fall through, writes stay in the layer — and the small node maps are copied. Copying the
+ * whole state per call made every anchor and every `starknet_call` cost O(anchors).
+ */
+function stageAnchor(s: AnchorModelState): AnchorModelState {
+  return {
+    owner: s.owner,
+    anchors: Object.create(s.anchors) as AnchorModelState['anchors'],
+    nodes: structuredClone(s.nodes),
+    activeNodes: { ...s.activeNodes },
+  }
+}
+
+/** Commits a successful transaction's writes: a staged anchors layer is folded into the committed map. */
+export function commitWrites(
+  contracts: Record<string, StoredContract>,
+  writes: ReadonlyMap<string, StoredContract>,
+): void {
+  for (const [k, v] of writes) {
+    const staged = v.anchor?.anchors
+    const base = staged && (Object.getPrototypeOf(staged) as AnchorModelState['anchors'] | null)
+    if (v.anchor && staged && base && base !== Object.prototype) {
+      Object.assign(base, staged) // own entries only: the new anchors
+      v.anchor.anchors = base
+    }
+    contracts[k] = v
+  }
 }
 
 /** UDC `deployContract(class_hash, salt, not_from_zero, calldata: Span<felt252>)`: only the anchor class is known. */

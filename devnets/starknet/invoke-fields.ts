@@ -6,6 +6,7 @@
  */
 import { type BigNumberish, hash, num } from 'starknet'
 import { FELT_PRIME } from '../../contracts/starknet/anchor-calldata.ts'
+import type { InvokeTxV3 } from './chain-log.ts'
 import { rpcErrors } from './rpc-errors.ts'
 
 const HEX = /^0x[0-9a-fA-F]{1,64}$/
@@ -69,6 +70,32 @@ export function checkInvokeFields(tx: unknown): CheckedInvoke {
     resourceBounds: { l1_gas: bound('l1_gas'), l2_gas: bound('l2_gas'), l1_data_gas: bound('l1_data_gas') },
     nonceDa: da(t.nonce_data_availability_mode, 'nonce_data_availability_mode'),
     feeDa: da(t.fee_data_availability_mode, 'fee_data_availability_mode'),
+  }
+}
+
+/**
+ * The spec's fields of a checked INVOKE v3 transaction and nothing else: what the devnet stores, logs
+ * and serves. Members the hash does not cover (unknown keys, here or in `resource_bounds`) are dropped,
+ * so a signed transaction cannot carry unsigned junk into the chain's state or its log.
+ */
+export function invokeFieldsOf(tx: InvokeTxV3): InvokeTxV3 {
+  const rb = (k: Resource) => ({
+    max_amount: tx.resource_bounds[k].max_amount,
+    max_price_per_unit: tx.resource_bounds[k].max_price_per_unit,
+  })
+  return {
+    type: 'INVOKE',
+    version: tx.version,
+    sender_address: tx.sender_address,
+    calldata: [...tx.calldata],
+    signature: [...tx.signature],
+    nonce: tx.nonce,
+    resource_bounds: { l1_gas: rb('l1_gas'), l2_gas: rb('l2_gas'), l1_data_gas: rb('l1_data_gas') },
+    tip: tx.tip,
+    paymaster_data: [...tx.paymaster_data],
+    account_deployment_data: [...tx.account_deployment_data],
+    nonce_data_availability_mode: tx.nonce_data_availability_mode,
+    fee_data_availability_mode: tx.fee_data_availability_mode,
   }
 }
 

@@ -239,7 +239,11 @@ function getEvents(chain: DevnetChain, filter: unknown) {
   const from = num_(f.from_block, 0)
   const to = num_(f.to_block, chain.head.number)
   const address = f.address === undefined ? undefined : addr(feltList([f.address], 'address')[0]!)
+  if (f.keys !== undefined && !Array.isArray(f.keys))
+    throw rpcErrors.invalidParams('keys must be an array of arrays of felts')
   const keys = Array.isArray(f.keys) ? f.keys.map((k, i) => feltList(k, `keys[${i}]`).map(addr)) : []
+  if (f.chunk_size !== undefined && !(Number.isSafeInteger(f.chunk_size) && (f.chunk_size as number) > 0))
+    throw rpcErrors.invalidParams('chunk_size must be a positive integer')
   const chunk = typeof f.chunk_size === 'number' && f.chunk_size > 0 ? Math.min(f.chunk_size, 1024) : 1024
   // The token is `<block>-<matches of that block already returned>`: the next page starts at that
   // block instead of rescanning from `from_block`.

@@ -273,8 +273,8 @@ describe('starknet devnet with the real starknet.js', { timeout: 60_000 }, () =>
           method: 'starknet_getEvents',
           params: { filter: { keys: 'x' } },
         })
-      ).error,
-      undefined,
+      ).error?.code,
+      -32602, // a node's params deserializer refuses it (it used to be ignored: an unfiltered answer)
     )
     const batch = (await rpcCall(d.url, [
       1,

@@ -85,9 +85,13 @@ export async function startStarknetDevnet(options: StarknetDevnetOptions = {}): 
 
   const one = (req: unknown): object | undefined => {
     const r = req as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown }
-    const id = r && typeof r === 'object' && 'id' in r ? (r.id ?? null) : null
+    const rawId = r && typeof r === 'object' && 'id' in r ? (r.id ?? null) : null
+    // JSON-RPC 2.0: an id is a string, a number or null. Anything else is not echoed (a deeply nested
+    // id would overflow the stack when the answer is serialized).
+    const idOk = rawId === null || typeof rawId === 'string' || typeof rawId === 'number'
+    const id = idOk ? rawId : null
     try {
-      if (!r || typeof r !== 'object' || r.jsonrpc !== '2.0' || typeof r.method !== 'string')
+      if (!r || typeof r !== 'object' || r.jsonrpc !== '2.0' || typeof r.method !== 'string' || !idOk)
         throw rpcErrors.invalidRequest()
       if (r.params !== undefined && (typeof r.params !== 'object' || r.params === null))
         throw rpcErrors.invalidParams('params must be an object or an array')
@@ -110,8 +114,20 @@ export async function startStarknetDevnet(options: StarknetDevnetOptions = {}): 
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const send = (status: number, body: unknown) => {
+      let text: string
+      try {
+        text = JSON.stringify(body)
+      } catch {
+        // never let an answer that cannot be serialized take the server down
+        status = 200
+        text = JSON.stringify({
+          jsonrpc: '2.0',
+          id: null,
+          error: rpcErrors.unexpected('unserializable answer'),
+        })
+      }
       res.writeHead(status, { 'content-type': 'application/json' })
-      res.end(JSON.stringify(body))
+      res.end(text)
     }
     if (req.method !== 'POST')
       return send(405, { jsonrpc: '2.0', id: null, error: rpcErrors.invalidRequest() })
