@@ -17,6 +17,7 @@ import type {
   ChainAnchorStatus,
   ChainCapabilities,
   OnChainAnchor,
+  RegisterNodeOptions,
   SubmitAnchorResult,
 } from '../../src/chain/chain-adapter.ts'
 import { raceSignal } from '../../src/chain/race-signal.ts'
@@ -54,17 +55,11 @@ export interface EthereumAdapterOptions {
   readonly nonceMaxAgeMs?: number
 }
 
-/** Options of {@link EthereumAdapter.registerNode}. */
-export interface EthereumRegisterOptions extends CallOptions {
-  /** Account allowed to anchor for the node (default: this adapter's own account). */
-  readonly submitter?: string
-}
-
 /** The Ethereum adapter: a `ChainAdapter` plus Ethereum-specific reads. */
 export interface EthereumAdapter extends ChainAdapter {
   /** Checksummed address of the submitting account, `undefined` when read-only. */
   readonly account: string | undefined
-  registerNode(nodeKey: Uint8Array, metadata: string, options?: EthereumRegisterOptions): Promise<void>
+  registerNode(nodeKey: Uint8Array, metadata: string, options?: RegisterNodeOptions): Promise<void>
   /** Whether `account` is the submitter of an active node (default: this adapter's account). */
   isSubmitter(account?: string, options?: CallOptions): Promise<boolean>
   /** Runs the contract's RFC 9162 inclusion check (`eth_call`, no gas). */
@@ -239,7 +234,7 @@ export function createEthereumAdapter(options: EthereumAdapterOptions): Ethereum
   const registerNode = async (
     nodeKey: Uint8Array,
     metadata: string,
-    opts: EthereumRegisterOptions = {},
+    opts: RegisterNodeOptions = {},
   ): Promise<void> => {
     checkBytes32(nodeKey, 'nodeKey')
     if (typeof metadata !== 'string') throw new InvalidInput('metadata must be a string')

@@ -30,6 +30,7 @@ import type {
   ChainAdapter,
   ChainAnchorStatus,
   OnChainAnchor,
+  RegisterNodeOptions,
   SubmitAnchorResult,
 } from '../../src/chain/chain-adapter.ts'
 import { recoverAlreadyAnchored } from '../../src/chain/recover-already-anchored.ts'
@@ -50,11 +51,7 @@ export interface IcpAdapter extends ChainAdapter {
   /** Principal (text) of the signing identity; the anonymous principal when read-only. */
   readonly principal: string
   /** Registers `nodeKey` with `submitter` (default: this adapter's principal). */
-  registerNode(
-    nodeKey: Uint8Array,
-    metadata: string,
-    options?: CallOptions & { submitter?: string },
-  ): Promise<void>
+  registerNode(nodeKey: Uint8Array, metadata: string, options?: RegisterNodeOptions): Promise<void>
   /** Whether `principal` (default: this adapter's) is the submitter of an active node. */
   isSubmitter(principal?: string, options?: CallOptions): Promise<boolean>
   /** The HTTP agent (root key fetched on first use). */

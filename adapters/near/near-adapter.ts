@@ -23,6 +23,7 @@ import type {
   ChainAdapter,
   ChainAnchorStatus,
   ChainCapabilities,
+  RegisterNodeOptions,
   SignInCheck,
   SubmitAnchorResult,
 } from '../../src/chain/chain-adapter.ts'
@@ -64,17 +65,11 @@ export interface NearAdapterOptions {
   readonly requestTimeoutMs?: number
 }
 
-/** Options of {@link NearAdapter.registerNode}. */
-export interface NearRegisterOptions extends CallOptions {
-  /** Account allowed to anchor for the node (default: this adapter's account). */
-  readonly submitter?: string
-}
-
 /** The NEAR adapter: a `ChainAdapter` plus NEAR-specific reads. */
 export interface NearAdapter extends ChainAdapter {
   /** The submitting account, `undefined` when read-only. */
   readonly account: string | undefined
-  registerNode(nodeKey: Uint8Array, metadata: string, options?: NearRegisterOptions): Promise<void>
+  registerNode(nodeKey: Uint8Array, metadata: string, options?: RegisterNodeOptions): Promise<void>
   /** Whether `account` submits for an active node (default: this adapter's account). */
   isSubmitter(account?: string, options?: CallOptions): Promise<boolean>
   /** Runs the contract's RFC 9162 inclusion check (a view call). */
@@ -256,7 +251,7 @@ export async function createNearAdapter(options: NearAdapterOptions): Promise<Ne
     submitAnchor,
     anchorOf: (root, opts = {}) => readAnchor(root, opts.signal),
     anchorStatus,
-    async registerNode(nodeKey, metadata, opts: NearRegisterOptions = {}) {
+    async registerNode(nodeKey, metadata, opts: RegisterNodeOptions = {}) {
       checkBytes32(nodeKey, 'nodeKey')
       if (typeof metadata !== 'string') throw new InvalidInput('metadata must be a string')
       const s = requireSender('registerNode')

@@ -21,6 +21,7 @@ import type {
   CallOptions,
   ChainAdapter,
   ChainAnchorStatus,
+  RegisterNodeOptions,
   SignInCheck,
   SubmitAnchorResult,
 } from '../../src/chain/chain-adapter.ts'
@@ -63,11 +64,7 @@ export interface StarknetAdapter extends ChainAdapter {
   readonly account: string | undefined
   /** The starknet.js provider (read-only use). */
   readonly provider: RpcProvider
-  registerNode(
-    nodeKey: Uint8Array,
-    metadata: string,
-    options?: CallOptions & { submitter?: string },
-  ): Promise<void>
+  registerNode(nodeKey: Uint8Array, metadata: string, options?: RegisterNodeOptions): Promise<void>
   /** Whether `account` (default: this adapter's account) submits for an active node. */
   isSubmitter(account?: string, options?: CallOptions): Promise<boolean>
   verifySignIn(check: SignInCheck, options?: CallOptions): Promise<boolean>

@@ -5,7 +5,7 @@
  */
 import { type Horizon, Operation, StrKey } from '@stellar/stellar-sdk'
 import { checkBytes32 } from '../../src/chain/anchor-request.ts'
-import type { CallOptions } from '../../src/chain/chain-adapter.ts'
+import type { CallOptions, RegisterNodeOptions } from '../../src/chain/chain-adapter.ts'
 import { InvalidInput, isMeroError } from '../../src/core/errors.ts'
 import { NODE_PREFIX, nodeDataName, nodeDataValue, nodeEntrySubmitter } from './anchor-format.ts'
 import { guardHorizon, isNotFound } from './horizon-errors.ts'
@@ -18,12 +18,6 @@ export interface StellarRegistryOptions {
   readonly registry: string
   /** The sender and its key's account; throws for a read-only or closed adapter. */
   readonly sender: (what: string) => { sender: SequenceSender; account: string }
-}
-
-/** Options of a registry write. */
-export interface RegisterOptions extends CallOptions {
-  /** Account (`G…` key) allowed to anchor for the node (default: the adapter's key). */
-  readonly submitter?: string
 }
 
 /** Creates the registry reads and writes over one registry account. */
@@ -51,7 +45,7 @@ export function createNodeRegistry(o: StellarRegistryOptions) {
   const registerNode = async (
     nodeKey: Uint8Array,
     metadata: string,
-    opts: RegisterOptions = {},
+    opts: RegisterNodeOptions = {},
   ): Promise<void> => {
     checkBytes32(nodeKey, 'nodeKey')
     if (typeof metadata !== 'string') throw new InvalidInput('metadata must be a string')

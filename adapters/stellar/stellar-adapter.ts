@@ -23,6 +23,7 @@ import type {
   ChainAdapter,
   ChainAnchorStatus,
   OnChainAnchor,
+  RegisterNodeOptions,
   SignInCheck,
   SubmitAnchorResult,
 } from '../../src/chain/chain-adapter.ts'
@@ -33,7 +34,7 @@ import { anchorDataName, anchorDataValue, nodeDataName, parseContract } from './
 import { createAnchorIndex, type IndexedAnchor } from './anchor-index.ts'
 import { createHorizonClient } from './horizon-client.ts'
 import { guardHorizon, isNotFound } from './horizon-errors.ts'
-import { createNodeRegistry, type RegisterOptions } from './node-registry.ts'
+import { createNodeRegistry } from './node-registry.ts'
 import { createSequenceSender } from './sequence-sender.ts'
 import { failureReason, STELLAR_PASSPHRASES } from './stellar-network.ts'
 
@@ -66,9 +67,6 @@ export interface StellarAdapterOptions {
   readonly requestTimeoutMs?: number
 }
 
-/** Options of {@link StellarAdapter.registerNode}: `submitter` (default: this adapter's key). */
-export type StellarRegisterOptions = RegisterOptions
-
 /** The Stellar adapter: a `ChainAdapter` plus Stellar-specific reads. */
 export interface StellarAdapter extends ChainAdapter {
   /** The submitting key's account id `G…`, `undefined` when read-only. */
@@ -76,7 +74,7 @@ export interface StellarAdapter extends ChainAdapter {
   readonly anchorAccount: string
   readonly registryAccount: string
   readonly passphrase: string
-  registerNode(nodeKey: Uint8Array, metadata: string, options?: StellarRegisterOptions): Promise<void>
+  registerNode(nodeKey: Uint8Array, metadata: string, options?: RegisterNodeOptions): Promise<void>
   /** Whether `account` (default this adapter's key) is the submitter of a registered node. */
   isSubmitter(account?: string, options?: CallOptions): Promise<boolean>
   /** SEP-10 signer / threshold check through Horizon `GET /accounts/:id`. */

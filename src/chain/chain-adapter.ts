@@ -72,6 +72,15 @@ export interface CallOptions {
   readonly signal?: AbortSignal
 }
 
+/** Options of {@link ChainAdapter.registerNode}. */
+export interface RegisterNodeOptions extends CallOptions {
+  /**
+   * Chain account (chain-native notation: address, account id, principal, `G…` key) allowed to anchor
+   * for the node (DESIGN §7 `registerNode(nodeKey, submitter, metadata)`); default: the adapter's own.
+   */
+  readonly submitter?: string
+}
+
 /** Sign-in verification request (the identity layer fills it per chain; see DESIGN §8). */
 export interface SignInCheck {
   /** CAIP-10 account. */
@@ -104,8 +113,8 @@ export interface ChainAdapter {
   /** Current status of the anchor of `root`, following `tx` when known. Read-only. */
   anchorStatus(root: Uint8Array, tx: string | undefined, options?: CallOptions): Promise<ChainAnchorStatus>
 
-  /** Registers an attested node's Ed25519 key (owner only); idempotent. */
-  registerNode(nodeKey: Uint8Array, metadata: string, options?: CallOptions): Promise<void>
+  /** Registers an attested node's Ed25519 key with its submitter (owner only); idempotent. */
+  registerNode(nodeKey: Uint8Array, metadata: string, options?: RegisterNodeOptions): Promise<void>
   /** Revokes a node key (owner only); idempotent. */
   revokeNode(nodeKey: Uint8Array, options?: CallOptions): Promise<void>
   /** Whether `nodeKey` is a registered node. Read-only. */
