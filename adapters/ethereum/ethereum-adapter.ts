@@ -20,7 +20,6 @@ import type {
   RegisterNodeOptions,
   SubmitAnchorResult,
 } from '../../src/chain/chain-adapter.ts'
-import { raceSignal } from '../../src/chain/race-signal.ts'
 import { recoverAlreadyAnchored } from '../../src/chain/recover-already-anchored.ts'
 import { createSingleFlight } from '../../src/chain/single-flight.ts'
 import { toHex } from '../../src/core/bytes.ts'
@@ -174,21 +173,24 @@ export function createEthereumAdapter(options: EthereumAdapterOptions): Ethereum
     const s = requireSender('anchor')
     opts.signal?.throwIfAborted()
     const key = toHex(req.root)
-    // The shared submission runs under the first caller's signal (it stops before broadcasting when
-    // aborted); every caller stops waiting when its own signal aborts.
-    const p = submits.run(key, async (): Promise<SubmitAnchorResult> => {
-      const existing = await readAnchor(req.root, opts.signal)
-      if (existing) return { kind: 'already-anchored', anchor: existing }
-      const data = iface.encodeFunctionData('anchor', [toHex(req.logId), req.treeSize, key])
-      let tx: TransactionRequest
-      try {
-        tx = await s.prepare('anchor', data, opts.signal)
-      } catch (e) {
-        return recoverAlreadyAnchored(e, () => readAnchor(req.root, opts.signal))
-      }
-      return { kind: 'submitted', tx: await s.send('anchor', tx) }
-    })
-    return raceSignal(p, opts.signal)
+    // The shared submission stops before broadcasting only when every caller waiting on it aborted;
+    // each caller stops waiting when its own signal aborts.
+    return submits.run(
+      key,
+      async (signal): Promise<SubmitAnchorResult> => {
+        const existing = await readAnchor(req.root, signal)
+        if (existing) return { kind: 'already-anchored', anchor: existing }
+        const data = iface.encodeFunctionData('anchor', [toHex(req.logId), req.treeSize, key])
+        let tx: TransactionRequest
+        try {
+          tx = await s.prepare('anchor', data, signal)
+        } catch (e) {
+          return recoverAlreadyAnchored(e, () => readAnchor(req.root, signal))
+        }
+        return { kind: 'submitted', tx: await s.send('anchor', tx) }
+      },
+      opts.signal,
+    )
   }
 
   const anchorStatus = async (

@@ -27,7 +27,6 @@ import type {
   SignInCheck,
   SubmitAnchorResult,
 } from '../../src/chain/chain-adapter.ts'
-import { raceSignal } from '../../src/chain/race-signal.ts'
 import { recoverAlreadyAnchored } from '../../src/chain/recover-already-anchored.ts'
 import { createSingleFlight } from '../../src/chain/single-flight.ts'
 import { toHex } from '../../src/core/bytes.ts'
@@ -154,34 +153,37 @@ export async function createNearAdapter(options: NearAdapterOptions): Promise<Ne
     const s = requireSender('anchor')
     opts.signal?.throwIfAborted()
     const key = toHex(req.root)
-    const p = submits.run(key, async (): Promise<SubmitAnchorResult> => {
-      // the final block the transaction references is fetched while the duplicate check runs
-      const block = provider.viewBlock({ finality: 'final' })
-      block.catch(() => undefined)
-      const existing = await readAnchor(req.root, opts.signal)
-      if (existing) return { kind: 'already-anchored', anchor: existing }
-      if (Date.now() > submitterUntil) {
-        if (!(await registry.isSubmitter(accountId!, opts.signal)))
-          throw new NotRegisteredSubmitter(`anchor: ${accountId} is not a registered submitter`, {
-            details: { reason: 'NotSubmitter', args: [accountId] },
-          })
-        submitterUntil = Date.now() + SUBMITTER_TTL_MS
-      }
-      const call = actions.functionCall(
-        'anchor',
-        { log_id: toHex(req.logId), tree_size: req.treeSize, root: key },
-        GAS,
-        0n,
-      )
-      try {
-        const tx = await s.send('anchor', contract, [call], opts.signal, block)
-        sentAnchors.remember(tx, req)
-        return { kind: 'submitted', tx }
-      } catch (e) {
-        return recoverAlreadyAnchored(e, () => readAnchor(req.root, opts.signal))
-      }
-    })
-    return raceSignal(p, opts.signal)
+    return submits.run(
+      key,
+      async (signal): Promise<SubmitAnchorResult> => {
+        // the final block the transaction references is fetched while the duplicate check runs
+        const block = provider.viewBlock({ finality: 'final' })
+        block.catch(() => undefined)
+        const existing = await readAnchor(req.root, signal)
+        if (existing) return { kind: 'already-anchored', anchor: existing }
+        if (Date.now() > submitterUntil) {
+          if (!(await registry.isSubmitter(accountId!, signal)))
+            throw new NotRegisteredSubmitter(`anchor: ${accountId} is not a registered submitter`, {
+              details: { reason: 'NotSubmitter', args: [accountId] },
+            })
+          submitterUntil = Date.now() + SUBMITTER_TTL_MS
+        }
+        const call = actions.functionCall(
+          'anchor',
+          { log_id: toHex(req.logId), tree_size: req.treeSize, root: key },
+          GAS,
+          0n,
+        )
+        try {
+          const tx = await s.send('anchor', contract, [call], signal, block)
+          sentAnchors.remember(tx, req)
+          return { kind: 'submitted', tx }
+        } catch (e) {
+          return recoverAlreadyAnchored(e, () => readAnchor(req.root, signal))
+        }
+      },
+      opts.signal,
+    )
   }
 
   const txOutcome = (tx: string, signal?: AbortSignal) =>

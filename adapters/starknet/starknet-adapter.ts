@@ -137,25 +137,29 @@ export async function createStarknetAdapter(options: StarknetAdapterOptions): Pr
     if (!sender) await requireSender('anchor')
     if (opts.signal?.aborted) throw wrapStarknetError('anchor', new Error('aborted'), opts.signal)
     const key = toHex(req.root)
-    const p = submits.run(key, async (): Promise<SubmitAnchorResult> => {
-      const s = await requireSender('anchor', opts.signal)
-      const existing = await readAnchor(req.root, opts.signal)
-      if (existing) return { kind: 'already-anchored', anchor: existing }
-      const calls: Call[] = [
-        {
-          contractAddress: contract,
-          entrypoint: 'anchor',
-          calldata: anchorCalldata(bytesToBigint(req.logId), req.treeSize, bytesToBigint(req.root)).map(
-            String,
-          ),
-        },
-      ]
-      try {
-        return { kind: 'submitted', tx: await s.send('anchor', calls, opts.signal) }
-      } catch (e) {
-        return recoverAlreadyAnchored(e, () => readAnchor(req.root, opts.signal))
-      }
-    })
+    const p = submits.run(
+      key,
+      async (signal): Promise<SubmitAnchorResult> => {
+        const s = await requireSender('anchor', signal)
+        const existing = await readAnchor(req.root, signal)
+        if (existing) return { kind: 'already-anchored', anchor: existing }
+        const calls: Call[] = [
+          {
+            contractAddress: contract,
+            entrypoint: 'anchor',
+            calldata: anchorCalldata(bytesToBigint(req.logId), req.treeSize, bytesToBigint(req.root)).map(
+              String,
+            ),
+          },
+        ]
+        try {
+          return { kind: 'submitted', tx: await s.send('anchor', calls, signal) }
+        } catch (e) {
+          return recoverAlreadyAnchored(e, () => readAnchor(req.root, signal))
+        }
+      },
+      opts.signal,
+    )
     return rpc('anchor', opts.signal, () => p)
   }
 

@@ -27,7 +27,6 @@ import type {
   SignInCheck,
   SubmitAnchorResult,
 } from '../../src/chain/chain-adapter.ts'
-import { raceSignal } from '../../src/chain/race-signal.ts'
 import { createSingleFlight } from '../../src/chain/single-flight.ts'
 import { ChainRejected, InvalidInput, NotRegisteredSubmitter } from '../../src/core/errors.ts'
 import { anchorDataName, anchorDataValue, nodeDataName, parseContract } from './anchor-format.ts'
@@ -178,40 +177,48 @@ export async function createStellarAdapter(options: StellarAdapterOptions): Prom
     validateAnchorRequest(req, { minTreeSize: 1 })
     const s = requireSender('anchor')
     const key = Buffer.from(req.root).toString('hex')
-    const p = submits.run(key, async (): Promise<SubmitAnchorResult> => {
-      opts.signal?.throwIfAborted()
-      // Checks and send run as one job in the sender's queue: anchors land in call order.
-      return s.sender.exclusive(async (send) => {
-        const existing = await anchorsOf(req.root, opts.signal)
-        const same = existing.find((a) => Buffer.compare(a.logId, req.logId) === 0)
-        if (same) return { kind: 'already-anchored', anchor: toAnchor(same) }
-        if (existing.length > 0)
-          // Another signer of the account anchored this root first under another log id: anchorOf(root)
-          // answers with that anchor, so ours would never be the one a verifier reads.
-          throw new ChainRejected(
-            `anchor: root already anchored under another log id by ${existing[0]!.submitter} (tx ${existing[0]!.tx})`,
-            { details: { reason: 'AnchorConflict', tx: existing[0]!.tx, submitter: existing[0]!.submitter } },
-          )
-        if (!(await submitters(opts.signal)).includes(s.account))
-          throw new NotRegisteredSubmitter(`anchor: ${s.account} is not the submitter of a registered node`, {
-            details: { reason: 'NotSubmitter', account: s.account, registry },
+    return submits.run(
+      key,
+      async (signal): Promise<SubmitAnchorResult> => {
+        signal.throwIfAborted()
+        // Checks and send run as one job in the sender's queue: anchors land in call order.
+        return s.sender.exclusive(async (send) => {
+          const existing = await anchorsOf(req.root, signal)
+          const same = existing.find((a) => Buffer.compare(a.logId, req.logId) === 0)
+          if (same) return { kind: 'already-anchored', anchor: toAnchor(same) }
+          if (existing.length > 0)
+            // Another signer of the account anchored this root first under another log id: anchorOf(root)
+            // answers with that anchor, so ours would never be the one a verifier reads.
+            throw new ChainRejected(
+              `anchor: root already anchored under another log id by ${existing[0]!.submitter} (tx ${existing[0]!.tx})`,
+              {
+                details: { reason: 'AnchorConflict', tx: existing[0]!.tx, submitter: existing[0]!.submitter },
+              },
+            )
+          if (!(await submitters(signal)).includes(s.account))
+            throw new NotRegisteredSubmitter(
+              `anchor: ${s.account} is not the submitter of a registered node`,
+              {
+                details: { reason: 'NotSubmitter', account: s.account, registry },
+              },
+            )
+          const sent = await send({
+            what: 'anchor',
+            source: anchor,
+            memo: Memo.hash(Buffer.from(req.root)),
+            operations: [
+              Operation.manageData({
+                name: anchorDataName(req.logId),
+                value: anchorDataValue(req.treeSize, req.logId),
+              }),
+            ],
+            signal,
           })
-        const sent = await send({
-          what: 'anchor',
-          source: anchor,
-          memo: Memo.hash(Buffer.from(req.root)),
-          operations: [
-            Operation.manageData({
-              name: anchorDataName(req.logId),
-              value: anchorDataValue(req.treeSize, req.logId),
-            }),
-          ],
-          ...(opts.signal ? { signal: opts.signal } : {}),
+          return { kind: 'submitted', tx: sent.hash }
         })
-        return { kind: 'submitted', tx: sent.hash }
-      })
-    })
-    return raceSignal(p, opts.signal)
+      },
+      opts.signal,
+    )
   }
 
   const anchorStatus = async (

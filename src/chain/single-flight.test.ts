@@ -52,3 +52,78 @@ describe('createSingleFlight', () => {
     await assert.rejects(b, /reverted/)
   })
 })
+
+describe('createSingleFlight and abort signals', () => {
+  const gated = () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    return { gate, release }
+  }
+
+  it('the first caller aborting ends only its own wait; the shared work goes on for the others', async () => {
+    const flight = createSingleFlight<string>()
+    const { gate, release } = gated()
+    let workSignal: AbortSignal | undefined
+    const first = new AbortController()
+    const a = flight.run(
+      'k',
+      async (signal) => {
+        workSignal = signal
+        await gate
+        return 'sent'
+      },
+      first.signal,
+    )
+    const b = flight.run('k', async () => 'never', new AbortController().signal)
+    first.abort()
+    await assert.rejects(a, { name: 'Aborted' })
+    assert.equal(workSignal?.aborted, false, 'another caller still waits')
+    release()
+    assert.equal(await b, 'sent')
+  })
+
+  it('the work is aborted once every joined caller has aborted', async () => {
+    const flight = createSingleFlight<string>()
+    const { gate } = gated()
+    let workSignal: AbortSignal | undefined
+    const c1 = new AbortController()
+    const c2 = new AbortController()
+    const start = async (signal: AbortSignal) => {
+      workSignal = signal
+      await gate
+      return 'x'
+    }
+    const a = flight.run('k', start, c1.signal)
+    const b = flight.run('k', start, c2.signal)
+    c1.abort()
+    assert.equal(workSignal?.aborted, false)
+    c2.abort()
+    assert.equal(workSignal?.aborted, true)
+    await assert.rejects(a, { name: 'Aborted' })
+    await assert.rejects(b, { name: 'Aborted' })
+  })
+
+  it('a caller without a signal keeps the work alive', async () => {
+    const flight = createSingleFlight<string>()
+    const { gate, release } = gated()
+    let workSignal: AbortSignal | undefined
+    const c1 = new AbortController()
+    const a = flight.run(
+      'k',
+      async (signal) => {
+        workSignal = signal
+        await gate
+        return 'done'
+      },
+      c1.signal,
+    )
+    const b = flight.run('k', async () => 'never')
+    c1.abort()
+    await assert.rejects(a, { name: 'Aborted' })
+    assert.equal(workSignal?.aborted, false)
+    release()
+    assert.equal(await b, 'done')
+  })
+})
