@@ -333,4 +333,5 @@ export const ethereumAdapterFactory: AdapterFactory = async (chain, secret) =>
     ...(secret ? { privateKey: secret } : {}),
     confirmations: chain.confirmations,
     pollMs: chain.pollMs,
+    ...(chain.requestTimeoutMs !== undefined ? { requestTimeoutMs: chain.requestTimeoutMs } : {}),
   })

@@ -327,4 +327,5 @@ export const icpAdapterFactory: AdapterFactory = async (chain, secret) =>
     contract: chain.contract,
     ...(secret ? { secret } : {}),
     confirmations: chain.confirmations,
+    ...(chain.requestTimeoutMs !== undefined ? { requestTimeoutMs: chain.requestTimeoutMs } : {}),
   })

@@ -327,6 +327,7 @@ export const nearAdapterFactory: AdapterFactory = async (chain, secret) => {
     contract: chain.contract,
     confirmations: chain.confirmations,
     pollMs: chain.pollMs,
+    ...(chain.requestTimeoutMs !== undefined ? { requestTimeoutMs: chain.requestTimeoutMs } : {}),
     ...(signer ? { accountId: signer.accountId, secretKey: signer.secretKey } : {}),
   })
 }

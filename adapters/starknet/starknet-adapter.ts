@@ -301,4 +301,5 @@ export const starknetAdapterFactory: AdapterFactory = async (chain, secret) =>
     ...(secret === undefined ? {} : { account: parseStarknetSecret(secret) }),
     confirmations: chain.confirmations,
     pollMs: chain.pollMs,
+    ...(chain.requestTimeoutMs !== undefined ? { requestTimeoutMs: chain.requestTimeoutMs } : {}),
   })

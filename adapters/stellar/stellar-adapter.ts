@@ -311,4 +311,5 @@ export const stellarAdapterFactory: AdapterFactory = (chain, secret) =>
     contract: chain.contract,
     confirmations: chain.confirmations,
     ...(secret !== undefined ? { secret } : {}),
+    ...(chain.requestTimeoutMs !== undefined ? { requestTimeoutMs: chain.requestTimeoutMs } : {}),
   })

@@ -23,6 +23,8 @@ const ChainConfig = T.Object(
     signerKeyFile: T.Optional(T.String({ minLength: 1 })),
     /** Status poll interval while an anchor is not final, ms. */
     pollMs: T.Integer({ minimum: 10, default: 250 }),
+    /** Time limit of one chain RPC request, ms (default: the adapter's own, 20–30 s). */
+    requestTimeoutMs: T.Optional(T.Integer({ minimum: 100, maximum: 600_000 })),
   },
   { additionalProperties: false },
 )
