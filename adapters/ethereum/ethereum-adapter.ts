@@ -9,6 +9,7 @@
  */
 import { FetchRequest, getAddress, JsonRpcProvider, Network, type TransactionRequest, Wallet } from 'ethers'
 import { checkBytes32, validateAnchorRequest } from '../../src/chain/anchor-request.ts'
+import { anchoredStatus } from '../../src/chain/anchored-status.ts'
 import type {
   AdapterFactory,
   AnchorRequest,
@@ -205,19 +206,12 @@ export function createEthereumAdapter(options: EthereumAdapterOptions): Ethereum
       rpc('blockNumber', signal, () => provider.getBlockNumber()),
     ])
     if (anchor) {
-      const confirmations = Math.max(1, head - anchor.height + 1)
       let ownTx: string | undefined
       if (tx) {
         const receipt = await rpc('receipt', signal, () => provider.getTransactionReceipt(tx))
         if (receipt && receipt.status === 1 && receipt.blockNumber === anchor.height) ownTx = tx
       }
-      return {
-        state: confirmations >= finality ? 'final' : 'included',
-        ...(ownTx ? { tx: ownTx } : {}),
-        height: anchor.height,
-        confirmations,
-        anchor,
-      }
+      return anchoredStatus({ anchor, head, finality, tx: ownTx })
     }
     if (tx) {
       const receipt = await rpc('receipt', signal, () => provider.getTransactionReceipt(tx))

@@ -16,6 +16,7 @@
  */
 import { Account, actions, KeyPairSigner } from 'near-api-js'
 import { checkBytes32, validateAnchorRequest } from '../../src/chain/anchor-request.ts'
+import { anchoredStatus } from '../../src/chain/anchored-status.ts'
 import type {
   AdapterFactory,
   AnchorRequest,
@@ -216,15 +217,9 @@ export async function createNearAdapter(options: NearAdapterOptions): Promise<Ne
     const status = outcome?.status as { SuccessValue?: unknown; Failure?: unknown } | undefined
     if (tx && (anchor || status)) sentAnchors.forget(tx)
     if (anchor) {
-      const confirmations = head.header.height - anchor.height + 1
       const ownTx = tx && status && typeof status === 'object' && 'SuccessValue' in status ? tx : undefined
-      return {
-        state: confirmations >= finality ? 'final' : 'included',
-        ...(ownTx ? { tx: ownTx } : {}),
-        height: anchor.height,
-        confirmations: Math.max(0, confirmations),
-        anchor,
-      }
+      // the head is the final block; an anchor read from optimistic state may be newer than it
+      return anchoredStatus({ anchor, head: head.header.height, finality, tx: ownTx, minConfirmations: 0 })
     }
     if (tx && status && typeof status === 'object' && status.Failure !== undefined)
       return { state: 'reverted', tx, reason: failureMessage(status.Failure) }

@@ -15,6 +15,7 @@ import {
   u256ToFelts,
 } from '../../contracts/starknet/anchor-calldata.ts'
 import { checkBytes32, validateAnchorRequest } from '../../src/chain/anchor-request.ts'
+import { anchoredStatus } from '../../src/chain/anchored-status.ts'
 import type {
   AdapterFactory,
   AnchorRequest,
@@ -182,7 +183,6 @@ export async function createStarknetAdapter(options: StarknetAdapterOptions): Pr
       })
     }
     if (anchor) {
-      const confirmations = Math.max(1, head - anchor.height + 1)
       let ownTx: string | undefined
       if (tx) {
         const r = await rpc('receipt', signal, () => provider.getTransactionReceipt(tx)).catch(
@@ -191,13 +191,7 @@ export async function createStarknetAdapter(options: StarknetAdapterOptions): Pr
         const v = r?.value as { block_number?: number; execution_status?: string } | undefined
         if (v?.execution_status === 'SUCCEEDED' && v.block_number === anchor.height) ownTx = tx
       }
-      return {
-        state: confirmations >= finality ? 'final' : 'included',
-        ...(ownTx ? { tx: ownTx } : {}),
-        height: anchor.height,
-        confirmations,
-        anchor,
-      }
+      return anchoredStatus({ anchor, head, finality, tx: ownTx })
     }
     const st = await status()
     if (tx && st) {

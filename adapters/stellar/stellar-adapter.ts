@@ -16,6 +16,7 @@
  */
 import { Keypair, Memo, Operation, StrKey } from '@stellar/stellar-sdk'
 import { checkBytes32, validateAnchorRequest } from '../../src/chain/anchor-request.ts'
+import { anchoredStatus } from '../../src/chain/anchored-status.ts'
 import type {
   AdapterFactory,
   AnchorRequest,
@@ -235,15 +236,8 @@ export async function createStellarAdapter(options: StellarAdapterOptions): Prom
     const found = direct ?? (await find(root, opts.signal))
     if (found) {
       const info = await guardHorizon('root', opts.signal, () => server.root())
-      const latest = Number(info.history_latest_ledger)
-      const confirmations = Math.max(1, latest - found.ledger + 1)
-      return {
-        state: confirmations >= finality ? 'final' : 'included',
-        tx: found.tx,
-        height: found.ledger,
-        confirmations,
-        anchor: toAnchor(found),
-      }
+      const head = Number(info.history_latest_ledger)
+      return anchoredStatus({ anchor: toAnchor(found), head, finality, tx: found.tx })
     }
     if (tx && /^[0-9a-f]{64}$/i.test(tx)) {
       try {

@@ -17,6 +17,7 @@ import {
   NotRegisteredSubmitter,
 } from '../core/errors.ts'
 import { sha256 } from '../core/hash.ts'
+import { anchoredStatus } from './anchored-status.ts'
 import type {
   AnchorRequest,
   CallOptions,
@@ -276,16 +277,14 @@ export function createMemoryChain(options: MemoryChainOptions = {}): MemoryChain
         rpc('anchorStatus', o.signal)
         const anchor = state.anchors.get(k)
         if (anchor) {
-          const confirmations = head().height - anchor.height + 1
           const t = tx ? txs.get(tx) : undefined
           const own = t?.status === 'ok' && t.call.kind === 'anchor' && t.call.root === k
-          return {
-            state: confirmations >= finality ? 'final' : 'included',
-            ...(own ? { tx } : {}),
-            height: anchor.height,
-            confirmations,
+          return anchoredStatus({
             anchor: copy(anchor),
-          }
+            head: head().height,
+            finality,
+            tx: own ? tx : undefined,
+          })
         }
         const t = tx ? txs.get(tx) : undefined
         if (t?.status === 'reverted')
