@@ -88,17 +88,23 @@ describe('icp adapter under failure', () => {
     for (const s of stops) await s()
     stops = []
   })
-
-  it('an aborted registry write stops polling a replica that never certifies; close() leaves no sockets or timers', async () => {
-    const baseline = handles()
-    const replica = await stuckReplica('accepted')
+  /** A stuck replica (stopped after the test) and a signing adapter pointed at it. */
+  const stuckAdapter = async (mode: 'accepted' | 'hang', options: { requestTimeoutMs?: number } = {}) => {
+    const replica = await stuckReplica(mode)
     stops.push(replica.stop)
     const a = await createIcpAdapter({
       rpcUrl: replica.url,
       chainId: 'icp:local',
       contract: CANISTER,
       secret: randomBytes(32).toString('hex'),
+      ...options,
     })
+    return { replica, a }
+  }
+
+  it('an aborted registry write stops polling a replica that never certifies; close() leaves no sockets or timers', async () => {
+    const baseline = handles()
+    const { replica, a } = await stuckAdapter('accepted')
     // A registry write needs the certified outcome: it polls read_state until its signal aborts.
     const ac = new AbortController()
     const started = Date.now()
@@ -118,14 +124,7 @@ describe('icp adapter under failure', () => {
   })
 
   it('an anchor accepted (202) but not yet certified is reported submitted under its request id', async () => {
-    const replica = await stuckReplica('accepted')
-    stops.push(replica.stop)
-    const a = await createIcpAdapter({
-      rpcUrl: replica.url,
-      chainId: 'icp:local',
-      contract: CANISTER,
-      secret: randomBytes(32).toString('hex'),
-    })
+    const { replica, a } = await stuckAdapter('accepted')
     const started = Date.now()
     const r = await a.submitAnchor({ logId: r32(), treeSize: 1, root: r32() })
     assert.equal(r.kind, 'submitted')
@@ -136,15 +135,7 @@ describe('icp adapter under failure', () => {
   })
 
   it('a replica that never answers: every call is bounded by requestTimeoutMs (ChainUnavailable)', async () => {
-    const replica = await stuckReplica('hang')
-    stops.push(replica.stop)
-    const a = await createIcpAdapter({
-      rpcUrl: replica.url,
-      chainId: 'icp:local',
-      contract: CANISTER,
-      secret: randomBytes(32).toString('hex'),
-      requestTimeoutMs: 400,
-    })
+    const { a } = await stuckAdapter('hang', { requestTimeoutMs: 400 })
     const started = Date.now()
     await assert.rejects(a.submitAnchor({ logId: r32(), treeSize: 1, root: r32() }), {
       name: 'ChainUnavailable',
@@ -154,14 +145,7 @@ describe('icp adapter under failure', () => {
   })
 
   it('close() aborts calls in flight and refuses new ones', async () => {
-    const replica = await stuckReplica('hang')
-    stops.push(replica.stop)
-    const a = await createIcpAdapter({
-      rpcUrl: replica.url,
-      chainId: 'icp:local',
-      contract: CANISTER,
-      secret: randomBytes(32).toString('hex'),
-    })
+    const { a } = await stuckAdapter('hang')
     const started = Date.now()
     const pending = a.submitAnchor({ logId: r32(), treeSize: 1, root: r32() })
     await settle(200)
@@ -223,14 +207,7 @@ describe('icp adapter under failure', () => {
   })
 
   it('concurrent submits of one root share one call: the first caller aborting does not fail the second', async () => {
-    const replica = await stuckReplica('accepted')
-    stops.push(replica.stop)
-    const a = await createIcpAdapter({
-      rpcUrl: replica.url,
-      chainId: 'icp:local',
-      contract: CANISTER,
-      secret: randomBytes(32).toString('hex'),
-    })
+    const { replica, a } = await stuckAdapter('accepted')
     stops.push(() => a.close())
     const req = { logId: r32(), treeSize: 1, root: r32() }
     const ac = new AbortController()
