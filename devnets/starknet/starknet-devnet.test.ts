@@ -232,50 +232,20 @@ describe('starknet devnet with the real starknet.js', { timeout: 60_000 }, () =>
       (await rpcCall(d.url, { jsonrpc: '2.0', id: 1, method: 'starknet_nope' })).error?.code,
       -32601,
     )
-    assert.equal(
-      (
-        await rpcCall(d.url, {
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'starknet_call',
-          params: { request: { contract_address: 'zz' } },
-        })
-      ).error?.code,
-      -32602,
-    )
-    assert.equal(
-      (
-        await rpcCall(d.url, {
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'starknet_addInvokeTransaction',
-          params: { invoke_transaction: { type: 'INVOKE', version: '0x3' } },
-        })
-      ).error?.code,
-      -32602,
-    )
-    assert.equal(
-      (
-        await rpcCall(d.url, {
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'starknet_addInvokeTransaction',
-          params: { invoke_transaction: { type: 'INVOKE', version: '0x1' } },
-        })
-      ).error?.code,
-      61,
-    )
-    assert.equal(
-      (
-        await rpcCall(d.url, {
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'starknet_getEvents',
-          params: { filter: { keys: 'x' } },
-        })
-      ).error?.code,
-      -32602, // a node's params deserializer refuses it (it used to be ignored: an unfiltered answer)
-    )
+    // each malformed call gets the code a node answers with
+    const cases: [string, unknown, number][] = [
+      ['starknet_call', { request: { contract_address: 'zz' } }, -32602],
+      ['starknet_addInvokeTransaction', { invoke_transaction: { type: 'INVOKE', version: '0x3' } }, -32602],
+      ['starknet_addInvokeTransaction', { invoke_transaction: { type: 'INVOKE', version: '0x1' } }, 61],
+      // a node's params deserializer refuses it (it used to be ignored: an unfiltered answer)
+      ['starknet_getEvents', { filter: { keys: 'x' } }, -32602],
+    ]
+    for (const [method, params, code] of cases)
+      assert.equal(
+        (await rpcCall(d.url, { jsonrpc: '2.0', id: 1, method, params })).error?.code,
+        code,
+        `${method} ${JSON.stringify(params)}`,
+      )
     const batch = (await rpcCall(d.url, [
       1,
       { jsonrpc: '2.0', id: 7, method: 'starknet_blockNumber' },
