@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { inspect } from 'node:util'
 import { Interface, JsonRpcProvider, Network, Wallet } from 'ethers'
@@ -9,6 +8,7 @@ import { deployAnchorContract } from '../../devnets/ethereum/deploy.ts'
 import { chainAdapterCompliance, random32, waitForAnchorState } from '../../src/chain/chain-compliance.ts'
 import { concatBytes, toHex } from '../../src/core/bytes.ts'
 import { sha256 } from '../../src/core/hash.ts'
+import { freePort } from '../../test/helpers/child-process.ts'
 import { ANCHOR_ABI } from './anchor-abi.ts'
 import { createEthereumAdapter, type EthereumAdapter } from './ethereum-adapter.ts'
 
@@ -176,7 +176,7 @@ describe('ethereum adapter (anvil)', { timeout: 30_000 }, () => {
 
   it('an unreachable RPC gives ChainUnavailable, and no error or inspection shows the private key', async () => {
     const key = net.anvil.accounts[0]!.privateKey
-    const port = await closedPort()
+    const port = await freePort()
     const down = createEthereumAdapter({
       rpcUrl: `http://127.0.0.1:${port}`,
       chainId: 'eip155:31337',
@@ -214,12 +214,3 @@ describe('ethereum adapter (anvil)', { timeout: 30_000 }, () => {
     )
   })
 })
-
-/** A 127.0.0.1 port with nothing listening. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as { port: number }
-  await new Promise((r) => server.close(r))
-  return port
-}

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -9,6 +8,7 @@ import { Account, Horizon, Keypair, Memo, Operation, TransactionBuilder } from '
 import { type StellarDevnet, startStellarDevnet } from '../../devnets/stellar/stellar-devnet.ts'
 import { reencodesIdentically } from '../../devnets/stellar/stellar-xdr.ts'
 import { chainAdapterCompliance, random32 } from '../../src/chain/chain-compliance.ts'
+import { freePort } from '../../test/helpers/child-process.ts'
 import { anchorDataName, anchorDataValue } from './anchor-format.ts'
 import { createStellarAdapter, type StellarAdapter, stellarAdapterFactory } from './stellar-adapter.ts'
 
@@ -256,7 +256,7 @@ describe('stellar adapter (local devnet)', { timeout: 60_000 }, () => {
   it('an unreachable Horizon gives ChainUnavailable, and no error or inspection shows the secret', async () => {
     const secret = d.operator.secret()
     const down = await createStellarAdapter({
-      rpcUrl: `http://127.0.0.1:${await closedPort()}`,
+      rpcUrl: `http://127.0.0.1:${await freePort()}`,
       chainId: CHAIN,
       contract: d.operator.publicKey(),
       secret,
@@ -290,12 +290,3 @@ describe('stellar adapter (local devnet)', { timeout: 60_000 }, () => {
     )
   })
 })
-
-/** A 127.0.0.1 port with nothing listening. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as { port: number }
-  await new Promise((r) => server.close(r))
-  return port
-}
