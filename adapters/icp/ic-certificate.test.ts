@@ -1,60 +1,18 @@
 import assert from 'node:assert/strict'
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { IC_REQUEST_AUTH_DELEGATION_DOMAIN_SEPARATOR, requestIdOf, wrapDER } from '@dfinity/agent'
+import { IC_REQUEST_AUTH_DELEGATION_DOMAIN_SEPARATOR, requestIdOf } from '@dfinity/agent'
 import { Delegation, DelegationChain, Ed25519KeyIdentity } from '@dfinity/identity'
 import { Principal } from '@dfinity/principal'
-import { encode } from 'cborg'
-import {
-  certify,
-  hashTreeOf,
-  type LabeledTree,
-  label,
-  randomRootSecret,
-  reconstruct,
-  rootKeyFrom,
-} from '../../devnets/icp/certification.ts'
+import { canisterSignature } from '../../devnets/icp/canister-signature.ts'
+import { randomRootSecret, rootKeyFrom } from '../../devnets/icp/certification.ts'
 import { deployAnchorCanister } from '../../devnets/icp/deploy-anchor.ts'
 import { type IcpDevnet, startIcpDevnet } from '../../devnets/icp/icp-devnet.ts'
-import { leb128 } from '../../devnets/icp/request-auth.ts'
-import { CANISTER_SIG_OID, readCertifiedData, verifyCanisterSignature } from './ic-certificate.ts'
+import { readCertifiedData, verifyCanisterSignature } from './ic-certificate.ts'
 import { createIcpAdapter } from './icp-adapter.ts'
 
-const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest())
-
-/** A canister signature as a signing canister (e.g. Internet Identity) would produce it. */
-function canisterSignature(
-  rootSecret: Uint8Array,
-  canisterId: Principal,
-  seed: Uint8Array,
-  message: Uint8Array,
-  certifiedOverride?: Uint8Array,
-) {
-  const sigTree: LabeledTree = new Map([
-    [label('sig'), new Map([[label(sha256(seed)), new Map([[label(sha256(message)), new Uint8Array(0)]])]])],
-  ])
-  const tree = hashTreeOf(sigTree)
-  const state: LabeledTree = new Map<string, LabeledTree>([
-    [label('time'), leb128(BigInt(Date.now()) * 1_000_000n)],
-    [
-      label('canister'),
-      new Map([
-        [
-          label(canisterId.toUint8Array()),
-          new Map([[label('certified_data'), certifiedOverride ?? reconstruct(tree)]]),
-        ],
-      ]),
-    ],
-  ])
-  const certificate = certify(state, rootKeyFrom(rootSecret))
-  const publicKey = wrapDER(
-    new Uint8Array([canisterId.toUint8Array().length, ...canisterId.toUint8Array(), ...seed]),
-    CANISTER_SIG_OID,
-  )
-  return { publicKey, signature: new Uint8Array(encode({ certificate, tree })) }
-}
 
 describe('IC certificates for sign-in', () => {
   let ic: IcpDevnet
@@ -82,16 +40,32 @@ describe('IC certificates for sign-in', () => {
     const cid = Principal.fromText('rdmx6-jaaaa-aaaaa-aaadq-cai')
     const seed = new Uint8Array(randomBytes(32))
     const msg = new Uint8Array(randomBytes(48))
-    const { publicKey, signature } = canisterSignature(secret, cid, seed, msg)
+    const { publicKey, signature } = canisterSignature({
+      rootSecret: secret,
+      canisterId: cid,
+      seed,
+      message: msg,
+    })
     assert.equal(await verifyCanisterSignature(publicKey, msg, signature, root), true)
     assert.equal(await verifyCanisterSignature(publicKey, new Uint8Array(48), signature, root), false)
     assert.equal(
       await verifyCanisterSignature(publicKey, msg, signature, rootKeyFrom(randomRootSecret()).publicKeyDer),
       false,
     )
-    const forged = canisterSignature(secret, cid, seed, msg, new Uint8Array(32))
+    const forged = canisterSignature({
+      rootSecret: secret,
+      canisterId: cid,
+      seed,
+      message: msg,
+      certifiedOverride: new Uint8Array(32),
+    })
     assert.equal(await verifyCanisterSignature(forged.publicKey, msg, forged.signature, root), false)
-    const otherSeed = canisterSignature(secret, cid, new Uint8Array(32), msg)
+    const otherSeed = canisterSignature({
+      rootSecret: secret,
+      canisterId: cid,
+      seed: new Uint8Array(32),
+      message: msg,
+    })
     assert.equal(await verifyCanisterSignature(publicKey, msg, otherSeed.signature, root), false)
   })
 
@@ -138,7 +112,7 @@ describe('IC certificates for sign-in', () => {
     const msg = new TextEncoder().encode('sign in')
     const sig = new Uint8Array(await session.sign(msg))
     const make = (secret: Uint8Array) => {
-      const cs = canisterSignature(secret, ii, seed, toSign)
+      const cs = canisterSignature({ rootSecret: secret, canisterId: ii, seed, message: toSign })
       const chain = DelegationChain.fromDelegations(
         [{ delegation, signature: cs.signature as never }],
         cs.publicKey as never,

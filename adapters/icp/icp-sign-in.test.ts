@@ -1,55 +1,18 @@
 import assert from 'node:assert/strict'
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { IC_REQUEST_AUTH_DELEGATION_DOMAIN_SEPARATOR, requestIdOf, wrapDER } from '@dfinity/agent'
+import { IC_REQUEST_AUTH_DELEGATION_DOMAIN_SEPARATOR, requestIdOf } from '@dfinity/agent'
 import { Delegation, DelegationChain, Ed25519KeyIdentity } from '@dfinity/identity'
 import { Principal } from '@dfinity/principal'
-import { encode } from 'cborg'
-import {
-  certify,
-  hashTreeOf,
-  type LabeledTree,
-  label,
-  randomRootSecret,
-  reconstruct,
-  rootKeyFrom,
-} from '../../devnets/icp/certification.ts'
-import { leb128 } from '../../devnets/icp/request-auth.ts'
-import { CANISTER_SIG_OID } from './ic-certificate.ts'
+import { canisterSignature } from '../../devnets/icp/canister-signature.ts'
+import { randomRootSecret, rootKeyFrom } from '../../devnets/icp/certification.ts'
 import { verifyIcpSignIn } from './icp-sign-in.ts'
 
-const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest())
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const rootSecret = randomRootSecret()
 const rootKey = rootKeyFrom(rootSecret).publicKeyDer
 const msg = new TextEncoder().encode('localhost wants you to sign in with your ICP account')
 const inMs = (ms: number) => BigInt(Date.now() + ms) * 1_000_000n
-
-/** A canister signature (Internet Identity style) over `message`, certified at `timeMs`. */
-function canisterSignature(seed: Uint8Array, message: Uint8Array, timeMs: number) {
-  const ii = Principal.fromText('rdmx6-jaaaa-aaaaa-aaadq-cai')
-  const tree = hashTreeOf(
-    new Map([
-      [
-        label('sig'),
-        new Map([[label(sha256(seed)), new Map([[label(sha256(message)), new Uint8Array(0)]])]]),
-      ],
-    ]),
-  )
-  const state: LabeledTree = new Map<string, LabeledTree>([
-    [label('time'), leb128(BigInt(timeMs) * 1_000_000n)],
-    [
-      label('canister'),
-      new Map([[label(ii.toUint8Array()), new Map([[label('certified_data'), reconstruct(tree)]])]]),
-    ],
-  ])
-  const certificate = certify(state, rootKeyFrom(rootSecret))
-  const publicKey = wrapDER(
-    new Uint8Array([ii.toUint8Array().length, ...ii.toUint8Array(), ...seed]),
-    CANISTER_SIG_OID,
-  )
-  return { publicKey, signature: new Uint8Array(encode({ certificate, tree })) }
-}
 
 /** Sign-in with an II-style chain whose canister signature was certified `ageMs` ago. */
 async function iiSignIn(ageMs: number) {
@@ -59,7 +22,13 @@ async function iiSignIn(ageMs: number) {
     ...IC_REQUEST_AUTH_DELEGATION_DOMAIN_SEPARATOR,
     ...requestIdOf({ pubkey: delegation.pubkey, expiration: delegation.expiration }),
   ])
-  const cs = canisterSignature(new Uint8Array(randomBytes(32)), toSign, Date.now() - ageMs)
+  const cs = canisterSignature({
+    rootSecret,
+    canisterId: Principal.fromText('rdmx6-jaaaa-aaaaa-aaadq-cai'),
+    seed: new Uint8Array(randomBytes(32)),
+    message: toSign,
+    timeMs: Date.now() - ageMs,
+  })
   const chain = DelegationChain.fromDelegations(
     [{ delegation, signature: cs.signature as never }],
     cs.publicKey as never,
