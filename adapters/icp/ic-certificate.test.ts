@@ -13,7 +13,6 @@ import { type IcpDevnet, startIcpDevnet } from '../../devnets/icp/icp-devnet.ts'
 import { readCertifiedData, verifyCanisterSignature } from './ic-certificate.ts'
 import { createIcpAdapter } from './icp-adapter.ts'
 
-
 describe('IC certificates for sign-in', () => {
   let ic: IcpDevnet
   let canisterId: string
