@@ -17,9 +17,11 @@ import type {
   ChainAdapter,
   ChainAnchorStatus,
   ChainCapabilities,
+  InclusionCheck,
   OnChainAnchor,
   RegisterNodeOptions,
   SubmitAnchorResult,
+  SubmitterCheck,
 } from '../../src/chain/chain-adapter.ts'
 import { recoverAlreadyAnchored } from '../../src/chain/recover-already-anchored.ts'
 import { createSingleFlight } from '../../src/chain/single-flight.ts'
@@ -56,21 +58,9 @@ export interface EthereumAdapterOptions {
 }
 
 /** The Ethereum adapter: a `ChainAdapter` plus Ethereum-specific reads. */
-export interface EthereumAdapter extends ChainAdapter {
+export interface EthereumAdapter extends ChainAdapter, SubmitterCheck, InclusionCheck {
   /** Checksummed address of the submitting account, `undefined` when read-only. */
   readonly account: string | undefined
-  registerNode(nodeKey: Uint8Array, metadata: string, options?: RegisterNodeOptions): Promise<void>
-  /** Whether `account` is the submitter of an active node (default: this adapter's account). */
-  isSubmitter(account?: string, options?: CallOptions): Promise<boolean>
-  /** Runs the contract's RFC 9162 inclusion check (`eth_call`, no gas). */
-  verifyInclusion(
-    root: Uint8Array,
-    leafHash: Uint8Array,
-    index: number,
-    treeSize: number,
-    path: readonly Uint8Array[],
-    options?: CallOptions,
-  ): Promise<boolean>
 }
 
 /**

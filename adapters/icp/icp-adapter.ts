@@ -30,8 +30,8 @@ import type {
   ChainAdapter,
   ChainAnchorStatus,
   OnChainAnchor,
-  RegisterNodeOptions,
   SubmitAnchorResult,
+  SubmitterCheck,
 } from '../../src/chain/chain-adapter.ts'
 import { recoverAlreadyAnchored } from '../../src/chain/recover-already-anchored.ts'
 import { createSingleFlight } from '../../src/chain/single-flight.ts'
@@ -47,13 +47,9 @@ export { type IcpAdapterOptions, LOCAL_CHAIN_ID } from './icp-adapter-options.ts
 export { parseIcpSecret } from './icp-secret.ts'
 
 /** The ICP adapter: a `ChainAdapter` plus ICP-specific reads. */
-export interface IcpAdapter extends ChainAdapter {
+export interface IcpAdapter extends ChainAdapter, SubmitterCheck {
   /** Principal (text) of the signing identity; the anonymous principal when read-only. */
   readonly principal: string
-  /** Registers `nodeKey` with `submitter` (default: this adapter's principal). */
-  registerNode(nodeKey: Uint8Array, metadata: string, options?: RegisterNodeOptions): Promise<void>
-  /** Whether `principal` (default: this adapter's) is the submitter of an active node. */
-  isSubmitter(principal?: string, options?: CallOptions): Promise<boolean>
   /** The HTTP agent (root key fetched on first use). */
   readonly agent: HttpAgent
 }

@@ -24,9 +24,11 @@ import type {
   ChainAdapter,
   ChainAnchorStatus,
   ChainCapabilities,
+  InclusionCheck,
   RegisterNodeOptions,
   SignInCheck,
   SubmitAnchorResult,
+  SubmitterCheck,
 } from '../../src/chain/chain-adapter.ts'
 import { recoverAlreadyAnchored } from '../../src/chain/recover-already-anchored.ts'
 import { createSingleFlight } from '../../src/chain/single-flight.ts'
@@ -66,21 +68,9 @@ export interface NearAdapterOptions {
 }
 
 /** The NEAR adapter: a `ChainAdapter` plus NEAR-specific reads. */
-export interface NearAdapter extends ChainAdapter {
+export interface NearAdapter extends ChainAdapter, SubmitterCheck, InclusionCheck {
   /** The submitting account, `undefined` when read-only. */
   readonly account: string | undefined
-  registerNode(nodeKey: Uint8Array, metadata: string, options?: RegisterNodeOptions): Promise<void>
-  /** Whether `account` submits for an active node (default: this adapter's account). */
-  isSubmitter(account?: string, options?: CallOptions): Promise<boolean>
-  /** Runs the contract's RFC 9162 inclusion check (a view call). */
-  verifyInclusion(
-    root: Uint8Array,
-    leafHash: Uint8Array,
-    index: number,
-    treeSize: number,
-    path: readonly Uint8Array[],
-    options?: CallOptions,
-  ): Promise<boolean>
   /** Whether `publicKey` (`ed25519:…`) is a FullAccess key of `accountId` (RPC `view_access_key`). */
   isFullAccessKey(accountId: string, publicKey: string, options?: CallOptions): Promise<boolean>
   /** The submitting key's nonce on chain (grows by one per transaction sent). */

@@ -22,9 +22,9 @@ import type {
   CallOptions,
   ChainAdapter,
   ChainAnchorStatus,
-  RegisterNodeOptions,
   SignInCheck,
   SubmitAnchorResult,
+  SubmitterCheck,
 } from '../../src/chain/chain-adapter.ts'
 import { recoverAlreadyAnchored } from '../../src/chain/recover-already-anchored.ts'
 import { createSingleFlight } from '../../src/chain/single-flight.ts'
@@ -60,14 +60,11 @@ export interface StarknetAdapterOptions {
 }
 
 /** The Starknet adapter: a `ChainAdapter` plus Starknet-specific reads. */
-export interface StarknetAdapter extends ChainAdapter {
+export interface StarknetAdapter extends ChainAdapter, SubmitterCheck {
   /** Address of the submitting account, `undefined` when read-only. */
   readonly account: string | undefined
   /** The starknet.js provider (read-only use). */
   readonly provider: RpcProvider
-  registerNode(nodeKey: Uint8Array, metadata: string, options?: RegisterNodeOptions): Promise<void>
-  /** Whether `account` (default: this adapter's account) submits for an active node. */
-  isSubmitter(account?: string, options?: CallOptions): Promise<boolean>
   verifySignIn(check: SignInCheck, options?: CallOptions): Promise<boolean>
 }
 

@@ -24,9 +24,9 @@ import type {
   ChainAdapter,
   ChainAnchorStatus,
   OnChainAnchor,
-  RegisterNodeOptions,
   SignInCheck,
   SubmitAnchorResult,
+  SubmitterCheck,
 } from '../../src/chain/chain-adapter.ts'
 import { createSingleFlight } from '../../src/chain/single-flight.ts'
 import { ChainRejected, InvalidInput, NotRegisteredSubmitter } from '../../src/core/errors.ts'
@@ -68,15 +68,12 @@ export interface StellarAdapterOptions {
 }
 
 /** The Stellar adapter: a `ChainAdapter` plus Stellar-specific reads. */
-export interface StellarAdapter extends ChainAdapter {
+export interface StellarAdapter extends ChainAdapter, SubmitterCheck {
   /** The submitting key's account id `G…`, `undefined` when read-only. */
   readonly account: string | undefined
   readonly anchorAccount: string
   readonly registryAccount: string
   readonly passphrase: string
-  registerNode(nodeKey: Uint8Array, metadata: string, options?: RegisterNodeOptions): Promise<void>
-  /** Whether `account` (default this adapter's key) is the submitter of a registered node. */
-  isSubmitter(account?: string, options?: CallOptions): Promise<boolean>
   /** SEP-10 signer / threshold check through Horizon `GET /accounts/:id`. */
   checkSigners(
     accountId: string,

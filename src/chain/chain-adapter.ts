@@ -130,6 +130,25 @@ export interface ChainAdapter {
   close(): Promise<void>
 }
 
+/** Adapters whose registry can say whether an account submits for a node (all five chains). */
+export interface SubmitterCheck {
+  /** Whether `account` (chain-native notation; default: the adapter's own) submits for an active node. */
+  isSubmitter(account?: string, options?: CallOptions): Promise<boolean>
+}
+
+/** Adapters whose contract checks RFC 9162 inclusion on chain (`capabilities.verifyInclusion`). */
+export interface InclusionCheck {
+  /** Runs the contract's inclusion check of `leafHash` at `index` in the tree of `root` (read-only). */
+  verifyInclusion(
+    root: Uint8Array,
+    leafHash: Uint8Array,
+    index: number,
+    treeSize: number,
+    path: readonly Uint8Array[],
+    options?: CallOptions,
+  ): Promise<boolean>
+}
+
 /**
  * Builds a chain's adapter from its config entry. `secret` is the trimmed content of the chain's
  * `signerKeyFile` (format defined by the adapter: a hex key, `account:ed25519:…`, a PEM, a seed);
