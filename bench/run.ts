@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- names…]`: runs the benchmarks one after another (all by default, or those named:
- * ingest, append, proofs, latency, gas, near, icp, stellar, starknet), each in a fresh child process (own heap and RSS, nothing left
+ * ingest, append, proofs, latency, gas, near, icp, stellar, starknet, signin, membership), each in a fresh child process (own heap and RSS, nothing left
  * behind by the one before), prints each table as it finishes and a summary table at the end, and
  * writes every figure, note and detail to `bench/results/latest.json`.
  */
@@ -13,9 +13,11 @@ import { anchorLatencyBench } from './anchor-latency-bench.ts'
 import { chainCostBench } from './chain-cost-bench.ts'
 import { icpBench } from './icp-bench.ts'
 import { ingestBench } from './ingest-bench.ts'
+import { membershipBench } from './membership-bench.ts'
 import { merkleAppendBench } from './merkle-append-bench.ts'
 import { nearBench } from './near-bench.ts'
 import { proofHttpBench } from './proof-http-bench.ts'
+import { signInBench } from './sign-in-bench.ts'
 import { starknetBench } from './starknet-bench.ts'
 import { stellarBench } from './stellar-bench.ts'
 import { type BenchResult, type Figure, figureTable } from './table.ts'
@@ -30,6 +32,8 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   icp: icpBench,
   stellar: stellarBench,
   starknet: starknetBench,
+  signin: signInBench,
+  membership: membershipBench,
 }
 const self = fileURLToPath(import.meta.url)
 

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import type { StartDevChain } from '../devnets/dev-chain.ts'
 import type { AdapterFactory, ChainAdapter } from '../src/chain/chain-adapter.ts'
+import type { SignInScheme } from '../src/chain/sign-in-scheme.ts'
 import type { ChainConfig } from '../src/core/config.ts'
 import { InvalidConfig } from '../src/core/errors.ts'
 
@@ -26,6 +27,18 @@ export const DEV_CHAINS = {
   stellar: async () => (await import('../devnets/stellar/dev-chain.ts')).startStellarDevChain,
   starknet: async () => (await import('../devnets/starknet/dev-chain.ts')).startStarknetDevChain,
 } satisfies Record<string, () => Promise<StartDevChain>>
+
+/** Wallet sign-in schemes by CAIP-2 namespace (DESIGN §8), loaded on first use. */
+export const SIGN_IN_SCHEMES: ReadonlyMap<string, () => Promise<SignInScheme>> = new Map([
+  ['eip155', async () => (await import('../adapters/ethereum/ethereum-sign-in.ts')).eip155SignInScheme],
+  ['near', async () => (await import('../adapters/near/near-sign-in.ts')).nearSignInScheme],
+  ['icp', async () => (await import('../adapters/icp/icp-sign-in-scheme.ts')).icpSignInScheme],
+  ['stellar', async () => (await import('../adapters/stellar/stellar-sign-in.ts')).stellarSignInScheme],
+  [
+    'starknet',
+    async () => (await import('../adapters/starknet/starknet-sign-in-scheme.ts')).starknetSignInScheme,
+  ],
+])
 
 /** A chain kind `merod dev` can start. */
 export type DevChainKind = keyof typeof DEV_CHAINS

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { startAnvil } from '../devnets/ethereum/anvil.ts'
 import { freePort, spawnNode } from '../test/helpers/child-process.ts'
+import { defer } from '../test/helpers/defer.ts'
 import { startMerodDev } from '../test/helpers/merod-dev.ts'
 import { DEV_CHAINS } from './chain-adapters.ts'
 
@@ -17,11 +18,9 @@ async function meroctl(args: string[]): Promise<{ code: number | null; out: stri
 
 test('meroctl demo and meroctl verify against a real merod dev with every chain (anvil + the devnets)', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'mero-ctl-'))
+  defer(t, () => rm(dir, { recursive: true, force: true }))
   const anvil = await startAnvil({ port: 0 })
-  t.after(async () => {
-    await anvil.stop()
-    await rm(dir, { recursive: true, force: true })
-  })
+  defer(t, () => anvil.stop())
   const data = join(dir, 'dev')
   const merod = await startMerodDev({
     data,
@@ -30,7 +29,7 @@ test('meroctl demo and meroctl verify against a real merod dev with every chain 
     intervalMs: 200,
     chains: Object.keys(DEV_CHAINS),
   })
-  t.after(() => merod.process.stop())
+  defer(t, () => merod.process.stop())
 
   const proofFile = join(dir, 'proof.json')
   const demo = await meroctl(['demo', '--data', data, '--writes', '3', '--out', proofFile, '--timeout', '60'])

@@ -11,7 +11,7 @@ import { loadConfig } from '../src/core/config.ts'
 import { isMeroError } from '../src/core/errors.ts'
 import { createLogger } from '../src/core/logger.ts'
 import { MeroNode } from '../src/node/mero-node.ts'
-import { createChainAdapter, DEV_CHAINS } from './chain-adapters.ts'
+import { createChainAdapter, DEV_CHAINS, SIGN_IN_SCHEMES } from './chain-adapters.ts'
 import { runDev } from './commands/dev.ts'
 import { parsePairs } from './commands/verify.ts'
 import { runWorker } from './commands/worker.ts'
@@ -117,7 +117,7 @@ program
     const adapters = await Promise.all(
       config.chains.map((c) => createChainAdapter(c, { readOnly: !config.jobs.runWorkers })),
     )
-    const node = await MeroNode.start({ config, logger, adapters })
+    const node = await MeroNode.start({ config, logger, adapters, signInSchemes: SIGN_IN_SCHEMES })
     console.log(`merod listening on ${node.url}`)
     untilSignal(async () => {
       await node.close()

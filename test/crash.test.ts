@@ -22,6 +22,7 @@ import type { Proof, ProofAnchor, ProofCheckpoint } from '../src/proof/proof-typ
 import { verifyProof } from '../src/proof/verify-proof.ts'
 import { openStore, section } from '../src/store/store.ts'
 import { freePort, waitFor } from './helpers/child-process.ts'
+import { defer } from './helpers/defer.ts'
 import { startMemoryNode } from './helpers/memory-node.ts'
 import { type MerodDev, startMerodDev } from './helpers/merod-dev.ts'
 
@@ -130,14 +131,12 @@ function startLoad(
 
 test('kill -9 of merod dev while writing, attesting and anchoring: nothing acknowledged is lost, no root anchored twice', async (t) => {
   const anvil = await startAnvil({ port: 0 })
-  t.after(() => anvil.stop())
+  defer(t, () => anvil.stop())
   const data = await mkdtemp(join(tmpdir(), 'mero-crash-'))
-  t.after(() => rm(data, { recursive: true, force: true }))
+  defer(t, () => rm(data, { recursive: true, force: true }))
   const port = await freePort()
   let merod: MerodDev | undefined
-  t.after(async () => {
-    await merod?.process.stop()
-  })
+  defer(t, () => merod?.process.stop())
   const start = async () => {
     merod = await startMerodDev({ data, port, ethRpc: anvil.rpcUrl, intervalMs: 200 })
     return merod
@@ -176,6 +175,12 @@ test('kill -9 of merod dev while writing, attesting and anchoring: nothing ackno
   for (const [round, delay] of crashAfterMs.entries()) {
     const load = startLoad(node.client, ctx, round, acked)
     await sleep(delay)
+    // On a slow machine the fixed delay may see little work: crash once this round has some acknowledged.
+    await waitFor(
+      'acknowledged load before the crash',
+      () => acked.writes.size >= 8 * (round + 1) && acked.leaves.size >= 4 * (round + 1),
+      { timeoutMs: 30_000 },
+    )
     const cp = await node.client.get<ProofCheckpoint>('/v1/checkpoints/latest').catch(() => undefined)
     if (cp) beforeCrash.push(cp)
     const c = await anchorCounts(node.url)
@@ -300,7 +305,7 @@ async function devContract(data: string): Promise<string> {
 
 test('a checkpoint cut just before a crash (no anchor record yet) is anchored after the restart, with no new write', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'mero-crash-window-'))
-  t.after(() => rm(dataDir, { recursive: true, force: true }))
+  defer(t, () => rm(dataDir, { recursive: true, force: true }))
   // First life: one write, attested and cut into a checkpoint.
   const first = await startMemoryNode({ dataDir, intervalMs: 60_000 })
   let contextId: string
@@ -344,17 +349,13 @@ test('a checkpoint cut just before a crash (no anchor record yet) is anchored af
     await store.close()
   }
   const second = await startMemoryNode({ dataDir, intervalMs: 50, chain: createMemoryChain() })
-  t.after(() => second.stop())
+  defer(t, () => second.stop())
   const size = second.node.log.size
-  const proof = await waitFor(
-    'the pre-crash checkpoint anchored',
-    async () => {
-      const r = await second.node.api.inject({ method: 'GET', url: `/v1/contexts/${contextId}/proof` })
-      const p = r.json() as Proof
-      return r.statusCode === 200 && p.anchors[0]?.status === 'final' ? p : undefined
-    },
-    { timeoutMs: 5000 },
-  )
+  const proof = await waitFor('the pre-crash checkpoint anchored', async () => {
+    const r = await second.node.api.inject({ method: 'GET', url: `/v1/contexts/${contextId}/proof` })
+    const p = r.json() as Proof
+    return r.statusCode === 200 && p.anchors[0]?.status === 'final' ? p : undefined
+  })
   assert.equal(second.node.log.size, size, 'nothing new was attested')
   assert.equal(proof.checkpoint.treeSize, size)
   const reader = second.chain.adapter({ account: null })

@@ -7,16 +7,18 @@ import { test } from 'node:test'
 import { Ed25519KeyIdentity } from '@dfinity/identity'
 import { deployAnchorCanister } from '../devnets/icp/deploy-anchor.ts'
 import { runDevChainE2E } from './helpers/dev-chain-e2e.ts'
+import { createIcpTestWallet } from './helpers/icp-test-wallet.ts'
 
 test(
   'merod dev on ICP: write → anchored final → verified against the devnet root key; wrong canister fails',
-  { timeout: 90_000 },
+  { timeout: 180_000 },
   (t) =>
     runDevChainE2E(t, {
       kind: 'icp',
       chainId: 'icp:local',
       label: 'ICP',
       // Another anchor canister on the same replica: installed, but it never held this anchor.
+      wallet: async () => createIcpTestWallet(),
       otherContract: ({ rpcUrl }) => deployAnchorCanister(rpcUrl, Ed25519KeyIdentity.generate()),
     }),
 )

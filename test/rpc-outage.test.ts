@@ -19,6 +19,7 @@ import { MeroNode } from '../src/node/mero-node.ts'
 import type { Proof } from '../src/proof/proof-types.ts'
 import { verifyProof } from '../src/proof/verify-proof.ts'
 import { waitFor } from './helpers/child-process.ts'
+import { defer } from './helpers/defer.ts'
 import { anchorsOf, contextProof, createContext, setValue } from './helpers/inject-requests.ts'
 import { startMemoryNode } from './helpers/memory-node.ts'
 
@@ -41,12 +42,23 @@ test('memory chain RPC down before submission: anchors stay queued with the reas
   assert.equal(during!.status, 'queued')
   assert.match(during!.reason!, /unavailable/i)
 
-  // Down for 1.6 s: with a 500 ms exponential backoff that is attempts at ~0, 0.5 and 1.5 s — not a hot
-  // loop (the job polls every 10 ms), yet retried.
-  await sleep(1600)
-  const record = await h.node.anchors.get(chain.chainId, root)
-  assert.equal(record?.state, 'queued')
-  assert.ok(record.attempts >= 2 && record.attempts <= 4, `attempts during the outage: ${record.attempts}`)
+  // With a 500 ms exponential backoff the attempts come at ~0, 0.5, 1.5, 3.5 s… — retried, yet not a hot
+  // loop (the job polls every 10 ms): after t ms at most 1 + log2(t / 500 + 1) attempts.
+  const record = await waitFor(
+    'a retry during the outage',
+    async () => {
+      const r = await h.node.anchors.get(chain.chainId, root)
+      return r && r.attempts >= 2 ? r : undefined
+    },
+    { timeoutMs: 10_000 },
+  )
+  const elapsed = Date.now() - record.queuedAt
+  assert.equal(record.state, 'queued')
+  const most = 1 + Math.floor(Math.log2(elapsed / 500 + 1))
+  assert.ok(
+    record.attempts <= most + 1,
+    `${record.attempts} attempts in ${elapsed} ms (backoff allows ${most})`,
+  )
 
   chain.failNext(0)
   const final = await waitFor(
@@ -104,10 +116,10 @@ test('memory chain RPC down after submission: the anchor stays submitted with it
 
 test('anvil stopped and restarted on the same port with its state: the anchor waits, then completes', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'mero-outage-'))
-  t.after(() => rm(dir, { recursive: true, force: true }))
+  defer(t, () => rm(dir, { recursive: true, force: true }))
   const stateFile = join(dir, 'anvil-state.json')
   let anvil = await startAnvil({ port: 0, stateFile })
-  t.after(() => anvil.stop())
+  defer(t, () => anvil.stop())
   const { port } = anvil
   const owner = anvil.accounts[0]!
   const contract = await deployAnchorContract(anvil.rpcUrl, owner.privateKey)
@@ -120,7 +132,7 @@ test('anvil stopped and restarted on the same port with its state: the anchor wa
     pollMs: 50,
     requestTimeoutMs: 2000,
   })
-  t.after(() => adapter.close())
+  defer(t, () => adapter.close())
   const config = loadConfig({
     dataDir: join(dir, 'node'),
     log: { level: 'silent' },
@@ -128,7 +140,7 @@ test('anvil stopped and restarted on the same port with its state: the anchor wa
     chains: [{ chainId, kind: 'ethereum', rpcUrl: anvil.rpcUrl, contract, pollMs: 50 }],
   })
   const node = await MeroNode.start({ config, adapters: [adapter], listen: false })
-  t.after(() => node.close())
+  defer(t, () => node.close())
   await adapter.registerNode(node.nodeKey.publicKey, 'outage test')
   const auth = { authorization: `Bearer ${node.adminToken}` }
 
@@ -184,16 +196,18 @@ test('a reorg after final: reconcile moves the anchor back to queued and it is a
   const reader = chain.adapter({ account: null })
   assert.ok(await reader.anchorOf(fromHex(root, 32)))
 
-  chain.reorg(chain.height() - before.height! + 1) // drop the anchoring block and everything after it
-  assert.equal(await reader.anchorOf(fromHex(root, 32)), null, 'the reorg removed the anchor')
   const requeued = async () =>
     (await h.node.metrics.anchorTransitions.get()).values
       .filter((v) => v.labels.status === 'queued')
       .reduce((n, v) => n + v.value, 0)
   const queuedBefore = await requeued()
+  chain.reorg(chain.height() - before.height! + 1) // drop the anchoring block and everything after it
+  assert.equal(await reader.anchorOf(fromHex(root, 32)), null, 'the reorg removed the anchor')
+  // The node's own periodic reconciliation (every 5 s) may catch the reorg first on a slow machine;
+  // runs never overlap, so once this one returns the anchor has gone back to queued exactly once.
   const moved = await h.node.anchors.reconcile()
-  assert.ok(moved >= 1, `reconcile moved ${moved} anchors`)
-  assert.equal(await requeued(), queuedBefore + moved, 'each reorged anchor went back to queued')
+  assert.ok(moved <= 1, `reconcile moved ${moved} anchors`)
+  assert.equal(await requeued(), queuedBefore + 1, 'the reorged anchor went back to queued once')
 
   const again = await waitFor('re-anchored to final', async () => {
     const [a] = await anchorsOf(h.node.api, root)

@@ -3,6 +3,9 @@
  * design — it turns "anchor this root" into `anchor(logId, treeSize, root)` and reads `anchorOf`; the
  * anchor state machine, cadence and retries live in the core.
  *
+ * Sign-in: `verifySignIn` checks contract wallets on chain (EIP-1271, ERC-6492; see `contract-wallet.ts`);
+ * externally owned accounts are checked offline by the `eip155` sign-in scheme (`ethereum-sign-in.ts`).
+ *
  * Concurrency: every transaction goes through one serialized send path that owns the account's nonce
  * (kept locally, re-read from the chain after any send error or an observed reorg); concurrent
  * submissions of the same root share one transaction.
@@ -28,6 +31,7 @@ import { createSingleFlight } from '../../src/chain/single-flight.ts'
 import { toHex } from '../../src/core/bytes.ts'
 import { ChainRejected, InvalidInput, isMeroError } from '../../src/core/errors.ts'
 import { anchorInterface } from './anchor-abi.ts'
+import { createContractWalletCheck } from './contract-wallet.ts'
 import {
   createTransactionSender,
   guardRpc,
@@ -110,8 +114,10 @@ export function createEthereumAdapter(options: EthereumAdapterOptions): Ethereum
     verifyInclusion: true,
     finalityConfirmations: finality,
     canSubmit: wallet !== undefined,
-    signIn: false,
+    signIn: true,
   })
+  // Sign-in of contract wallets: EIP-1271, and ERC-6492 for wallets not deployed yet.
+  const contractWalletCheck = createContractWalletCheck(provider, options.chainId)
 
   const sender = wallet
     ? createTransactionSender({
@@ -292,6 +298,7 @@ export function createEthereumAdapter(options: EthereumAdapterOptions): Ethereum
       )
       return r[0] as boolean
     },
+    verifySignIn: (check, opts = {}) => contractWalletCheck(check, opts.signal),
     async close() {
       if (closed) return
       closed = true

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto'
 import {
+  type Agent,
   Certificate,
   type HashTree,
   HttpAgent,
@@ -31,6 +32,25 @@ export interface VerifyCertificateOptions {
   readonly canisterId: Principal | string
   /** Reject certificates older than this (default 5 min); `0` skips the time check. */
   readonly maxAgeMinutes?: number
+  /**
+   * Judge the certificate's age (and the 5 min it may be ahead) as of this time, ms since epoch, not
+   * the local clock (default: now) — e.g. when re-checking a sign-in at the time it was made.
+   */
+  readonly atMs?: number
+}
+
+/**
+ * The clock `Certificate` reads for its time checks, set to `atMs`: the library takes an agent's
+ * `getTimeDiffMsecs()` as the offset from the local clock to the IC's, and syncs no further once
+ * `hasSyncedTime()`.
+ */
+function clockAt(atMs: number): Agent {
+  const clock = {
+    getTimeDiffMsecs: () => atMs - Date.now(),
+    hasSyncedTime: () => true,
+    syncTime: async () => {},
+  }
+  return clock as unknown as Agent
 }
 
 /**
@@ -52,6 +72,7 @@ export async function verifyIcCertificate(
     rootKey,
     canisterId: Principal.from(options.canisterId),
     ...(maxAge === 0 ? { disableTimeVerification: true } : { maxAgeInMinutes: maxAge }),
+    ...(options.atMs === undefined ? {} : { agent: clockAt(options.atMs) }),
   })
 }
 
@@ -114,14 +135,15 @@ const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).
  * Verifies an IC canister signature (what Internet Identity signs delegations with): `signature` is
  * CBOR `{certificate, tree}`; valid when the certificate verifies against `rootKey` for the signing
  * canister, that canister's certified data equals the root hash of `tree`, and `tree` holds the leaf
- * `sig/<sha256(seed)>/<sha256(message)>`. Resolves false on any mismatch.
+ * `sig/<sha256(seed)>/<sha256(message)>`. `options` bound the certificate's age (see
+ * {@link VerifyCertificateOptions}). Resolves false on any mismatch.
  */
 export async function verifyCanisterSignature(
   publicKeyDer: Uint8Array,
   message: Uint8Array,
   signature: Uint8Array,
   rootKey: Uint8Array,
-  options: { maxAgeMinutes?: number } = {},
+  options: Pick<VerifyCertificateOptions, 'maxAgeMinutes' | 'atMs'> = {},
 ): Promise<boolean> {
   try {
     const { canisterId, seed } = parseCanisterSigPublicKey(publicKeyDer)
@@ -130,10 +152,7 @@ export async function verifyCanisterSignature(
       tree?: HashTree
     }
     if (!(sig.certificate instanceof Uint8Array) || !Array.isArray(sig.tree)) return false
-    const cert = await verifyIcCertificate(sig.certificate, rootKey, {
-      canisterId,
-      ...(options.maxAgeMinutes !== undefined ? { maxAgeMinutes: options.maxAgeMinutes } : {}),
-    })
+    const cert = await verifyIcCertificate(sig.certificate, rootKey, { ...options, canisterId })
     const certified = lookupCertified(cert, ['canister', canisterId.toUint8Array(), 'certified_data'])
     if (!certified || !Buffer.from(certified).equals(Buffer.from(await reconstruct(sig.tree)))) return false
     const leaf = lookup_path(['sig', sha256(seed), sha256(message)], sig.tree)

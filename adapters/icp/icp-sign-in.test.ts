@@ -14,10 +14,16 @@ const rootKey = rootKeyFrom(rootSecret).publicKeyDer
 const msg = new TextEncoder().encode('localhost wants you to sign in with your ICP account')
 const inMs = (ms: number) => BigInt(Date.now() + ms) * 1_000_000n
 
-/** Sign-in with an II-style chain whose canister signature was certified `ageMs` ago. */
-async function iiSignIn(ageMs: number) {
+/**
+ * Sign-in with an II-style chain whose canister signature was certified at `signedAtMs` and whose
+ * delegation expires at `expiresAtMs`, checked as of `atMs` (default: now).
+ */
+async function iiSignIn(signedAtMs: number, expiresAtMs = Date.now() + 600_000, atMs?: number) {
   const session = Ed25519KeyIdentity.generate()
-  const delegation = new Delegation(new Uint8Array(session.getPublicKey().toDer()), inMs(600_000))
+  const delegation = new Delegation(
+    new Uint8Array(session.getPublicKey().toDer()),
+    BigInt(expiresAtMs) * 1_000_000n,
+  )
   const toSign = new Uint8Array([
     ...IC_REQUEST_AUTH_DELEGATION_DOMAIN_SEPARATOR,
     ...requestIdOf({ pubkey: delegation.pubkey, expiration: delegation.expiration }),
@@ -27,7 +33,7 @@ async function iiSignIn(ageMs: number) {
     canisterId: Principal.fromText('rdmx6-jaaaa-aaaaa-aaadq-cai'),
     seed: new Uint8Array(randomBytes(32)),
     message: toSign,
-    timeMs: Date.now() - ageMs,
+    timeMs: signedAtMs,
   })
   const chain = DelegationChain.fromDelegations(
     [{ delegation, signature: cs.signature as never }],
@@ -36,7 +42,13 @@ async function iiSignIn(ageMs: number) {
   const account = `icp:local:${Principal.selfAuthenticating(new Uint8Array(cs.publicKey)).toText()}`
   const signature = new Uint8Array(await session.sign(msg))
   return verifyIcpSignIn(
-    { account, message: msg, signature, extra: { delegationChain: chain.toJSON() } },
+    {
+      account,
+      message: msg,
+      signature,
+      extra: { delegationChain: chain.toJSON() },
+      ...(atMs === undefined ? {} : { atMs }),
+    },
     rootKey,
   )
 }
@@ -63,9 +75,23 @@ describe('ICP sign-in', () => {
   })
 
   it('a canister signature certified an hour ago, in an unexpired delegation, signs in; one from the future does not', async () => {
-    assert.equal(await iiSignIn(0), true)
-    assert.equal(await iiSignIn(3_600_000), true)
-    assert.equal(await iiSignIn(-3_600_000), false)
+    assert.equal(await iiSignIn(Date.now()), true)
+    assert.equal(await iiSignIn(Date.now() - 3_600_000), true)
+    assert.equal(await iiSignIn(Date.now() + 3_600_000), false)
+  })
+
+  it('expiry and certificate age are judged at check.atMs: a sign-in made 3 h ago, expired since, still verifies as of then', async () => {
+    const signedAt = Date.now() - 3 * 3_600_000
+    const expiredAt = Date.now() - 3_600_000
+    assert.equal(await iiSignIn(signedAt, expiredAt, signedAt), true)
+    assert.equal(await iiSignIn(signedAt, expiredAt), false) // at real now: expired
+    // A certificate made now is an hour in the future of a check as of an hour ago.
+    const hourAgo = Date.now() - 3_600_000
+    assert.equal(await iiSignIn(Date.now(), Date.now() + 600_000, hourAgo), false)
+    // Its age limit (47 days) counts back from the check's time too.
+    const days = (n: number) => n * 24 * 3_600_000
+    assert.equal(await iiSignIn(signedAt - days(46), expiredAt, signedAt), true)
+    assert.equal(await iiSignIn(signedAt - days(48), expiredAt, signedAt), false)
   })
 
   it('a delegation restricted to targets does not sign in', async () => {

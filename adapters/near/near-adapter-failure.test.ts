@@ -106,7 +106,8 @@ describe('NEAR adapter under node failures', { timeout: 60_000 }, () => {
       await assert.rejects(adapter.submitAnchor({ logId: random32(), treeSize: 1, root: random32() }), {
         name: 'ChainUnavailable',
       })
-      assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`)
+      // Bounded by the 400 ms request timeout (a silent node would otherwise hold it forever).
+      assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`)
       assert.equal(proxy.held.length, 1)
       // the send path is not left blocked behind the silent request
       silent.clear()
@@ -116,7 +117,7 @@ describe('NEAR adapter under node failures', { timeout: 60_000 }, () => {
       const s = await until(async () => {
         const st = await adapter.anchorStatus(root, r.kind === 'submitted' ? r.tx : undefined)
         return st.state === 'final' ? st : undefined
-      }, 10_000)
+      }, 20_000)
       assert.equal(s.anchor?.treeSize, 2)
     } finally {
       await adapter.close()
@@ -130,11 +131,12 @@ describe('NEAR adapter under node failures', { timeout: 60_000 }, () => {
     try {
       const before = timers()
       const pending = adapter.anchorOf(random32())
-      await until(async () => (proxy.held.length === 1 ? true : undefined), 5000)
+      await until(async () => (proxy.held.length === 1 ? true : undefined), 20_000)
       const started = Date.now()
       await adapter.close()
       await assert.rejects(pending, { name: 'ChainUnavailable' })
-      assert.ok(Date.now() - started < 2000)
+      // Ended by close(), not by the 60 s request timeout.
+      assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`)
       assert.ok(timers() <= before, `timers: ${before} before, ${timers()} after close`)
       await assert.rejects(adapter.anchorOf(random32()), { name: 'ChainUnavailable' })
     } finally {

@@ -81,7 +81,8 @@ const GAS = 30_000_000_000_000n
 const SUBMITTER_TTL_MS = 30_000
 /** Blocks an own anchor transaction may stay unknown (dropped) before it is resent. */
 const RESEND_AFTER_BLOCKS = 5
-const ACCOUNT_ID = /^(?=.{2,64}$)(([a-z\d]+[-_])*[a-z\d]+\.)*([a-z\d]+[-_])*[a-z\d]+$/
+/** A valid NEAR account id: 2–64 characters, lowercase parts joined by `-`/`_`, separated by dots (implicit 64-hex ids too). */
+export const NEAR_ACCOUNT_ID = /^(?=.{2,64}$)(([a-z\d]+[-_])*[a-z\d]+\.)*([a-z\d]+[-_])*[a-z\d]+$/
 
 /**
  * Creates the NEAR adapter.
@@ -96,7 +97,7 @@ export async function createNearAdapter(options: NearAdapterOptions): Promise<Ne
     throw new InvalidInput(`chainId must be near:<network>, got ${options.chainId}`, {
       details: { chainId: options.chainId },
     })
-  if (!ACCOUNT_ID.test(options.contract))
+  if (!NEAR_ACCOUNT_ID.test(options.contract))
     throw new InvalidInput('contract is not a NEAR account id', { details: { contract: options.contract } })
   const finality = options.confirmations ?? 1
   if (!Number.isInteger(finality) || finality < 1)
@@ -243,7 +244,7 @@ export async function createNearAdapter(options: NearAdapterOptions): Promise<Ne
       if (typeof metadata !== 'string') throw new InvalidInput('metadata must be a string')
       const s = requireSender('registerNode')
       const submitter = opts.submitter ?? accountId!
-      if (!ACCOUNT_ID.test(submitter))
+      if (!NEAR_ACCOUNT_ID.test(submitter))
         throw new InvalidInput('submitter is not a NEAR account id', { details: { submitter } })
       const current = await registry.nodeOf(nodeKey, opts.signal)
       if (current?.active && current.submitter === submitter && current.metadata === metadata) return

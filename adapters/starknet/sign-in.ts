@@ -6,6 +6,8 @@
  * magic 0x1626ba7e, Cairo 0 accounts 1 — and Cairo 0 accounts only have the camelCase
  * `isValidSignature`, so an ENTRYPOINT_NOT_FOUND is retried under that name. An invalid signature
  * gives 0 or a panic. Malformed input is checked here first: a signature that is not felts is false.
+ * Also the SNIP-12 typed data of mero's sign-in challenge ({@link signInTypedData}), which
+ * `starknet-sign-in-scheme.ts` renders and parses.
  */
 import { num, RpcError, type RpcProvider, type TypedData, typedData } from 'starknet'
 import { FELT_PRIME } from '../../contracts/starknet/anchor-calldata.ts'
@@ -21,7 +23,7 @@ export const ERC1271_MAGIC = 0x1626ba7en
 export const VALID_ANSWERS: readonly bigint[] = [SRC6_VALID, ERC1271_MAGIC, 1n]
 
 /** A felt given as bigint or hex / decimal string, or undefined when it is not one (≥ P included). */
-function feltOrUndefined(v: unknown): bigint | undefined {
+export function feltOrUndefined(v: unknown): bigint | undefined {
   try {
     if (typeof v !== 'bigint' && !(typeof v === 'string' && /^(0x[0-9a-fA-F]{1,64}|[0-9]{1,78})$/.test(v)))
       return undefined
@@ -145,4 +147,74 @@ function safeBig(v: unknown): bigint | undefined {
   } catch {
     return undefined
   }
+}
+
+/** The CAIP-122 fields as mero's SNIP-12 sign-in typed data carries them (times as RFC 3339 text). */
+export interface Snip12SignInFields {
+  readonly domain: string
+  readonly address: string
+  readonly statement: string
+  readonly uri: string
+  readonly version: string
+  readonly chainId: string
+  readonly nonce: string
+  readonly issuedAt: string
+  readonly expirationTime: string
+  readonly notBefore?: string
+  readonly resources?: readonly string[]
+}
+
+const DOMAIN_TYPE = ['name', 'version', 'chainId', 'revision'].map((name) => ({ name, type: 'shortstring' }))
+const member = (name: string, type: string) => ({ name, type })
+
+/**
+ * mero's SNIP-12 revision 1 sign-in typed data for `f` (layout: starknet-sign-in-scheme.ts); its
+ * `JSON.stringify` is the message a wallet signs.
+ *
+ * @example
+ * const message = JSON.stringify(signInTypedData(fields))
+ */
+export function signInTypedData(f: Snip12SignInFields): TypedData {
+  const types = [
+    member('domain', 'string'),
+    member('address', 'ContractAddress'),
+    member('statement', 'string'),
+    member('uri', 'string'),
+    member('version', 'shortstring'),
+    member('chainId', 'shortstring'),
+    member('nonce', 'string'),
+    member('issuedAt', 'shortstring'),
+    member('expirationTime', 'shortstring'),
+    ...(f.notBefore === undefined ? [] : [member('notBefore', 'shortstring')]),
+    ...(f.resources === undefined ? [] : [member('resources', 'string*')]),
+  ]
+  const { domain, address, statement, uri, version, chainId, nonce, issuedAt, expirationTime } = f
+  return {
+    types: { StarknetDomain: DOMAIN_TYPE, SignIn: types },
+    primaryType: 'SignIn',
+    domain: { name: 'mero', version: '1', chainId, revision: '1' },
+    message: {
+      ...{ domain, address, statement, uri, version, chainId, nonce, issuedAt, expirationTime },
+      ...(f.notBefore === undefined ? {} : { notBefore: f.notBefore }),
+      ...(f.resources === undefined ? {} : { resources: [...f.resources] }),
+    },
+  }
+}
+
+const ASCII = /^[\x20-\x7e]*$/
+const SHORT = /^[\x20-\x7e]{1,31}$/
+/** Why `f` cannot be SNIP-12 sign-in typed data (starknet.js hashes only ASCII strings), or undefined. */
+export function signInFieldsProblem(f: Snip12SignInFields): string | undefined {
+  for (const k of ['domain', 'statement', 'uri', 'nonce'] as const)
+    if (!ASCII.test(f[k])) return `${k} must be printable ASCII for SNIP-12`
+  if (f.domain === '' || f.uri === '') return 'domain and uri must not be empty'
+  if (!/^[a-zA-Z0-9]{8,}$/.test(f.nonce)) return 'nonce must be at least 8 alphanumeric characters'
+  if (f.version !== '1') return 'version must be 1'
+  if (!/^[-_a-zA-Z0-9]{1,31}$/.test(f.chainId))
+    return 'chainId must be a CAIP-2 reference of at most 31 characters'
+  for (const t of [f.issuedAt, f.expirationTime, f.notBefore])
+    if (t !== undefined && !SHORT.test(t)) return 'times must be RFC 3339 text of at most 31 characters'
+  for (const r of f.resources ?? [])
+    if (!ASCII.test(r) || r === '') return 'resources must be printable ASCII'
+  return undefined
 }

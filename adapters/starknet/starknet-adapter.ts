@@ -6,7 +6,7 @@
  * `ACCEPTED_ON_L2` is the sequencer's commitment; `ACCEPTED_ON_L1` (proof verified on Ethereum) comes
  * hours later and is not waited for.
  */
-import { Account, type Call, RpcProvider, shortString } from 'starknet'
+import { Account, type Call, num, RpcError, RpcProvider, shortString } from 'starknet'
 import {
   anchorCalldata,
   bytesToBigint,
@@ -66,6 +66,11 @@ export interface StarknetAdapter extends ChainAdapter, SubmitterCheck {
   /** The starknet.js provider (read-only use). */
   readonly provider: RpcProvider
   verifySignIn(check: SignInCheck, options?: CallOptions): Promise<boolean>
+  /**
+   * The class hash of the contract at `address` (latest block), `undefined` when nothing is deployed
+   * there — how sign-in tells a deployed account (ask the contract) from a counterfactual one.
+   */
+  classHashAt(address: string, options?: CallOptions): Promise<string | undefined>
 }
 
 /**
@@ -270,6 +275,19 @@ export async function createStarknetAdapter(options: StarknetAdapterOptions): Pr
     async verifySignIn(check, opts = {}) {
       await checkChain(opts.signal)
       return rpc('verifySignIn', opts.signal, () => verifyStarknetSignIn(provider, chainRef, check))
+    },
+    async classHashAt(address, opts = {}) {
+      if (typeof address !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(address))
+        throw new InvalidInput('address is not a Starknet address')
+      await checkChain(opts.signal)
+      return rpc('classHashAt', opts.signal, async () => {
+        try {
+          return num.toHex(await provider.getClassHashAt(address, 'latest'))
+        } catch (e) {
+          if (e instanceof RpcError && e.code === 20) return undefined // CONTRACT_NOT_FOUND
+          throw e
+        }
+      })
     },
     async close() {
       if (closed) return

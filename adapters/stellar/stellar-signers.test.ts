@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { ed25519 } from '@noble/curves/ed25519'
-import { Account, Horizon, Keypair, Operation, TransactionBuilder, type xdr } from '@stellar/stellar-sdk'
+import {
+  Account,
+  Horizon,
+  Keypair,
+  Operation,
+  StrKey,
+  TransactionBuilder,
+  type xdr,
+} from '@stellar/stellar-sdk'
 import { type StellarDevnet, startStellarDevnet } from '../../devnets/stellar/stellar-devnet.ts'
 import { createStellarAdapter, type StellarAdapter } from './stellar-adapter.ts'
 import { sep53Hash } from './stellar-signers.ts'
@@ -131,5 +139,22 @@ describe('stellar sign-in (SEP-10 signer and threshold check)', { timeout: 30_00
       await owner.verifySignIn({ account: `${CHAIN}:${fresh.publicKey()}`, message, signature: sign(fresh) }),
       true,
     )
+  })
+
+  it('sign-in: a small-order key (the identity point) with R = identity, s = 0 is refused, SEP-53 and SEP-10', async () => {
+    // node:crypto alone accepts this signature for every message; the account does not exist, so its
+    // master key would be its only signer.
+    const weak = new Uint8Array([1, ...new Array(31).fill(0)])
+    const forged = new Uint8Array([1, ...new Array(63).fill(0)])
+    const account = `${CHAIN}:${StrKey.encodeEd25519PublicKey(Buffer.from(weak))}`
+    const message = new TextEncoder().encode('mero sign-in nonce 43')
+    assert.equal(await owner.verifySignIn({ account, message, signature: forged }), false)
+    const sep10 = {
+      account,
+      message: new Uint8Array(32).fill(7), // a transaction hash
+      signature: new Uint8Array(0),
+      extra: { format: 'sep10', signatures: [{ hint: weak.subarray(28), signature: forged }] },
+    }
+    assert.equal(await owner.verifySignIn(sep10), false)
   })
 })

@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/core/config.ts'
 import { InvalidInput } from '../../src/core/errors.ts'
 import { createLogger } from '../../src/core/logger.ts'
 import { loadNodeKey, MeroNode } from '../../src/node/mero-node.ts'
-import { createChainAdapter, DEV_CHAINS, type DevChainKind } from '../chain-adapters.ts'
+import { createChainAdapter, DEV_CHAINS, type DevChainKind, SIGN_IN_SCHEMES } from '../chain-adapters.ts'
 
 /** Options of `merod dev`. */
 export interface DevOptions {
@@ -102,10 +102,12 @@ export async function runDev(
     // The config this node runs with, for `merod worker --config` and for reference (no secrets: key files only).
     await writeFile(join(data, 'config.json'), `${JSON.stringify(rawConfig, null, 2)}\n`)
     const adapters = await Promise.all(config.chains.map((c) => createChainAdapter(c)))
-    const node = await MeroNode.start({ config, logger, adapters }).catch(async (e) => {
-      await Promise.all(adapters.map((a) => a.close()))
-      throw e
-    })
+    const node = await MeroNode.start({ config, logger, adapters, signInSchemes: SIGN_IN_SCHEMES }).catch(
+      async (e) => {
+        await Promise.all(adapters.map((a) => a.close()))
+        throw e
+      },
+    )
     const summary: DevSummary = {
       api: node.url,
       adminTokenFile: join(data, 'admin.token'),

@@ -4,11 +4,11 @@
  * installed solc), optimizer settings and EVM version, so the same source gives the same bytes.
  */
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { toHex } from '../../src/core/bytes.ts'
 import { sha256 } from '../../src/core/hash.ts'
 import type { AnchorArtifact } from './anchor-artifact.ts'
+import { compileSolidity } from './solc-artifact.ts'
 
 /** Path of the Solidity source. */
 export const ANCHOR_SOURCE_PATH = fileURLToPath(new URL('./MeroAnchor.sol', import.meta.url))
@@ -19,17 +19,6 @@ export const ANCHOR_COMPILER_SETTINGS = {
   evmVersion: 'cancun',
   outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
 } as const
-
-interface SolcOutput {
-  errors?: { severity: string; formattedMessage: string }[]
-  contracts?: Record<
-    string,
-    Record<
-      string,
-      { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }
-    >
-  >
-}
 
 /**
  * Compiles the anchor contract and returns its artifact. Throws with the compiler's messages when the
@@ -42,31 +31,10 @@ interface SolcOutput {
 export function compileAnchorContract(
   source: string = readFileSync(ANCHOR_SOURCE_PATH, 'utf8'),
 ): AnchorArtifact {
-  const require = createRequire(import.meta.url)
-  const solc = require('solc') as { version(): string; compile(input: string): string }
-  const input = {
-    language: 'Solidity',
-    sources: { 'MeroAnchor.sol': { content: source } },
-    settings: ANCHOR_COMPILER_SETTINGS,
-  }
-  const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput
-  const errors = (output.errors ?? []).filter((e) => e.severity === 'error')
-  if (errors.length > 0) throw new Error(`solc failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`)
-  const c = output.contracts?.['MeroAnchor.sol']?.MeroAnchor
-  if (!c) throw new Error('solc produced no MeroAnchor contract')
-  return {
-    contractName: 'MeroAnchor',
-    abi: c.abi,
-    bytecode: `0x${c.evm.bytecode.object}`,
-    deployedBytecode: `0x${c.evm.deployedBytecode.object}`,
-    compiler: {
-      name: 'solc',
-      version: solc.version(),
-      settings: {
-        optimizer: ANCHOR_COMPILER_SETTINGS.optimizer,
-        evmVersion: ANCHOR_COMPILER_SETTINGS.evmVersion,
-      },
-    },
-    sourceHash: toHex(sha256(new TextEncoder().encode(source))),
-  }
+  const sourceHash = toHex(sha256(new TextEncoder().encode(source)))
+  return compileSolidity({ 'MeroAnchor.sol': source }, ANCHOR_COMPILER_SETTINGS)(
+    'MeroAnchor.sol',
+    'MeroAnchor',
+    sourceHash,
+  )
 }

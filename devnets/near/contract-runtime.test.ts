@@ -110,15 +110,25 @@ describe('contract runtime (memory reuse, failures without VM rebuilds)', () => 
       const good = ex.call(ctx('anchor_of', true, args))
       assert.equal(good.ok, true)
       assert.equal(ex.rebuilds, 1)
-      const bad = ex.call(ctx('anchor_of', true, new TextEncoder().encode('{}')))
-      assert.equal(bad.ok, false)
-      const missing = ex.call(ctx('no_such_method', true))
-      assert.equal(missing.ok, false)
-      const t0 = performance.now()
-      assert.equal(ex.call(ctx('anchor_of', true, args)).ok, true)
-      const ms = performance.now() - t0
-      assert.equal(ex.rebuilds, 1, 'the VM was rebuilt after a failing view')
-      assert.ok(ms < 100, `the good view after a failing one took ${ms.toFixed(1)} ms`)
+      // Each round: failing views, then a timed good view. The fastest of 5 rounds is compared, so a
+      // GC pause or a busy machine in one round does not fail the test; a replay of the storage after
+      // a failing view (the old bug, ~700 ms) slows every round.
+      const times: number[] = []
+      for (let round = 0; round < 5; round++) {
+        const bad = ex.call(ctx('anchor_of', true, new TextEncoder().encode('{}')))
+        assert.equal(bad.ok, false)
+        const missing = ex.call(ctx('no_such_method', true))
+        assert.equal(missing.ok, false)
+        const t0 = performance.now()
+        assert.equal(ex.call(ctx('anchor_of', true, args)).ok, true)
+        times.push(performance.now() - t0)
+        assert.equal(ex.rebuilds, 1, 'the VM was rebuilt after a failing view')
+      }
+      const ms = Math.min(...times)
+      assert.ok(
+        ms < 100,
+        `the good view after a failing one took ${times.map((x) => x.toFixed(1)).join(', ')} ms`,
+      )
     } finally {
       ex.close()
     }

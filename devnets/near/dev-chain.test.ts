@@ -5,6 +5,8 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { createNearAdapter } from '../../adapters/near/near-adapter.ts'
 import { random32 } from '../../src/chain/chain-compliance.ts'
+import { waitFor } from '../../test/helpers/child-process.ts'
+import { defer } from '../../test/helpers/defer.ts'
 import { startNearDevChain } from './dev-chain.ts'
 import { NEAR_ROOT_KEY } from './dev-keys.ts'
 import { startNearDevnet } from './near-devnet.ts'
@@ -20,10 +22,11 @@ describe('NEAR dev chain (merod dev plug-in)', { timeout: 60_000 }, () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true })
   })
 
-  it('start → stop → start on the same folder: same contract, node still registered, anchors kept', async () => {
+  it('start → stop → start on the same folder: same contract, node still registered, anchors kept', async (t) => {
     const dir = await tempDir()
     const nodeKey = random32()
     const first = await startNearDevChain({ dataDir: dir, nodeKey })
+    defer(t, () => first.stop()) // idempotent: stopped again here only if the test failed before
     const { config } = first
     assert.equal(config.chainId, 'near:localnet')
     assert.equal(config.kind, 'near')
@@ -36,33 +39,35 @@ describe('NEAR dev chain (merod dev plug-in)', { timeout: 60_000 }, () => {
       secretKey: key.join(':'),
       pollMs: 20,
     })
+    defer(t, () => adapter.close())
     assert.equal(await adapter.isNode(nodeKey), true)
     assert.equal(await adapter.isSubmitter(), true)
     const root = random32()
     const r = await adapter.submitAnchor({ logId: random32(), treeSize: 4, root })
     assert.equal(r.kind, 'submitted')
-    for (let i = 0; i < 100 && (await adapter.anchorStatus(root, undefined)).state !== 'final'; i++)
-      await new Promise((res) => setTimeout(res, 50))
+    // the anchor must be final before the stop (it is what the restart has to keep)
+    await waitFor(
+      'the anchor to be final',
+      async () => (await adapter.anchorStatus(root, undefined)).state === 'final',
+      { timeoutMs: 20_000 },
+    )
     const nonce = await adapter.nonce()
     await adapter.close()
     await first.stop()
 
     const second = await startNearDevChain({ dataDir: dir, nodeKey })
-    try {
-      assert.equal(second.config.contract, config.contract)
-      const again = await createNearAdapter({
-        ...second.config,
-        accountId: accountId!,
-        secretKey: key.join(':'),
-      })
-      assert.equal(await again.isNode(nodeKey), true)
-      assert.equal((await again.anchorOf(root))?.treeSize, 4)
-      // registering again sent nothing
-      assert.equal(await again.nonce(), nonce)
-      await again.close()
-    } finally {
-      await second.stop()
-    }
+    defer(t, () => second.stop())
+    assert.equal(second.config.contract, config.contract)
+    const again = await createNearAdapter({
+      ...second.config,
+      accountId: accountId!,
+      secretKey: key.join(':'),
+    })
+    defer(t, () => again.close())
+    assert.equal(await again.isNode(nodeKey), true)
+    assert.equal((await again.anchorOf(root))?.treeSize, 4)
+    // registering again sent nothing
+    assert.equal(await again.nonce(), nonce)
   })
 
   it('a start that stopped after deploying but before remembering the registry (near.json lost) reuses it', async () => {

@@ -278,7 +278,9 @@ describe('starknet devnet with the real starknet.js', { timeout: 60_000 }, () =>
 
 describe('starknet devnet with timed blocks', { timeout: 30_000 }, () => {
   it('a transaction is RECEIVED, then ACCEPTED_ON_L2 when its block closes', async () => {
-    const d = await startStarknetDevnet({ port: 0, blockMs: 600 })
+    // timed blocks, but the timer never fires during the test: the block is closed by hand below, so
+    // a loaded machine cannot close it between the submission and the RECEIVED / pre_confirmed checks
+    const d = await startStarknetDevnet({ port: 0, blockMs: 600_000 })
     try {
       const provider = new RpcProvider({ nodeUrl: d.url, specVersion: '0.9.0' })
       const a = new Account({
@@ -287,7 +289,10 @@ describe('starknet devnet with timed blocks', { timeout: 30_000 }, () => {
         signer: d.accounts[0]!.privateKey,
         cairoVersion: '1',
       })
-      const contract = await deployStarknetAnchor(d.url, d.accounts[0]!, d.anchorClassHash)
+      const mining = setInterval(() => d.chain.closeBlock(), 10) // the deployment waits for its block
+      const contract = await deployStarknetAnchor(d.url, d.accounts[0]!, d.anchorClassHash).finally(() =>
+        clearInterval(mining),
+      )
       const r = await a.execute(
         { contractAddress: contract, entrypoint: 'is_node', calldata: ['0x1', '0x0'] },
         { tip: 0 },
@@ -295,6 +300,7 @@ describe('starknet devnet with timed blocks', { timeout: 30_000 }, () => {
       assert.equal((await provider.getTransactionStatus(r.transaction_hash)).finality_status, 'RECEIVED')
       const pre = await provider.getBlockWithTxHashes('pre_confirmed')
       assert.ok((pre.transactions as string[]).includes(r.transaction_hash))
+      assert.ok(d.chain.closeBlock(), 'the pending transaction closes a block')
       await provider.waitForTransaction(r.transaction_hash, { retryInterval: 30 })
       assert.equal(
         (await provider.getTransactionStatus(r.transaction_hash)).finality_status,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { Account, Horizon, Keypair, Operation, TransactionBuilder } from '@stellar/stellar-sdk'
+import { waitFor } from '../../test/helpers/child-process.ts'
 import { loadSnapshot, saveLedger } from './devnet-store.ts'
 import { STANDALONE_PASSPHRASE, type StellarDevnet, startStellarDevnet } from './stellar-devnet.ts'
 
@@ -74,8 +75,10 @@ describe('stellar devnet robustness', { timeout: 30_000 }, () => {
     assert.ok(logged.some((m) => m.includes('disk full')))
     const ledger = net.ledger()
     failing = false
-    await new Promise((r) => setTimeout(r, 350))
-    assert.ok(net.ledger() > ledger, 'ledgers keep closing after a failed save')
+    // the timer closes a ledger every 100 ms: wait for one (a stopped timer times out)
+    await waitFor('ledgers keep closing after a failed save', () => net.ledger() > ledger, {
+      timeoutMs: 10_000,
+    })
     const k2 = Keypair.random()
     await net.fund(k2.publicKey())
     assert.ok(await server.loadAccount(k2.publicKey()))
@@ -137,7 +140,8 @@ describe('stellar devnet robustness', { timeout: 30_000 }, () => {
 
   it('persists the number of empty ledgers as they close (a crash does not take the ledger number back)', async () => {
     const { dir, net } = await start()
-    await new Promise((r) => setTimeout(r, 450))
+    // three empty ledgers closed (and saved) by the 100 ms timer
+    await waitFor('three empty ledgers to close', () => net.ledger() > 3, { timeoutMs: 10_000 })
     const ledger = net.ledger()
     // Read the folder while the devnet runs: what a kill -9 now would leave behind.
     const onDisk = await loadSnapshot(dir)

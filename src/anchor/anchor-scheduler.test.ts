@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { defer } from '../../test/helpers/defer.ts'
 import { createMemoryChain } from '../chain/memory-chain-adapter.ts'
 import { toHex } from '../core/bytes.ts'
 import { sha256 } from '../core/hash.ts'
@@ -13,7 +14,7 @@ import { anchorQueueName, createAnchorJobHandler } from './anchor-job.ts'
 import { AnchorScheduler } from './anchor-scheduler.ts'
 
 const root = (i: number) => toHex(sha256(new Uint8Array([i])))
-const until = async (f: () => Promise<boolean>, ms = 5000) => {
+const until = async (f: () => Promise<boolean>, ms = 20_000) => {
   const end = Date.now() + ms
   while (!(await f())) {
     if (Date.now() > end) throw new Error('timed out')
@@ -21,14 +22,28 @@ const until = async (f: () => Promise<boolean>, ms = 5000) => {
   }
 }
 
+/** `f` run at most once: later calls share the first call's promise (the test closes, then the cleanup again). */
+const once = (f: () => Promise<void>) => {
+  let done: Promise<void> | undefined
+  return () => {
+    done ??= f()
+    return done
+  }
+}
+
 async function setup(t: import('node:test').TestContext, anchorEveryMs = 0) {
   const dir = await mkdtemp(join(tmpdir(), 'mero-sched-'))
+  defer(t, () => rm(dir, { recursive: true, force: true })) // first registered: runs after every close
   const chain = createMemoryChain()
   const adapter = chain.adapter()
   await adapter.registerNode(new Uint8Array(32).fill(1), 'node')
   const open = async () => {
     const store = await openStore(join(dir, 'db'))
+    const closeStore = once(() => store.close())
+    defer(t, closeStore)
     const jobs = createEmbeddedJobQueue({ section: section(store, 'jobs') })
+    const closeJobs = once(() => jobs.close())
+    defer(t, closeJobs)
     const scheduler = await AnchorScheduler.open({
       store,
       jobs,
@@ -39,21 +54,24 @@ async function setup(t: import('node:test').TestContext, anchorEveryMs = 0) {
       backoffMs: 10,
       chains: [{ chainId: chain.chainId, contract: chain.contract, anchorEveryMs }],
     })
+    const closeScheduler = once(() => scheduler.close())
+    defer(t, closeScheduler)
     const worker = jobs.process(
       anchorQueueName(chain.chainId),
       createAnchorJobHandler(new Map([[chain.chainId, adapter]]), { pollMs: 5 }),
     )
+    const closeWorker = once(() => worker.close())
+    defer(t, closeWorker)
     return {
       scheduler,
       close: async () => {
-        await worker.close()
-        await scheduler.close()
-        await jobs.close()
-        await store.close()
+        await closeWorker()
+        await closeScheduler()
+        await closeJobs()
+        await closeStore()
       },
     }
   }
-  t.after(() => rm(dir, { recursive: true, force: true }))
   return { chain, adapter, open }
 }
 
@@ -110,5 +128,18 @@ test('a reorg after inclusion moves the anchor back and it is anchored again', a
   assert.equal(await s.scheduler.reconcile(), 1)
   await until(async () => (await s.scheduler.get(chain.chainId, root(7)))?.state === 'final')
   assert.ok(await chain.adapter({ account: null }).anchorOf(Buffer.from(root(7).slice(2), 'hex')))
+  await s.close()
+})
+
+test('reconciliations never overlap: two at once re-queue a reorged anchor once', async (t) => {
+  const { chain, open } = await setup(t)
+  const s = await open()
+  await s.scheduler.onCheckpoint({ treeSize: 9, rootHash: root(9) })
+  await until(async () => (await s.scheduler.get(chain.chainId, root(9)))?.state === 'final')
+  chain.reorg(1)
+  const moved = await Promise.all([s.scheduler.reconcile(), s.scheduler.reconcile(), s.scheduler.reconcile()])
+  assert.deepEqual(moved, [1, 0, 0], 'the first run re-queued it; the runs after it found it queued')
+  await until(async () => (await s.scheduler.get(chain.chainId, root(9)))?.state === 'final')
+  assert.equal(chain.transactionCount('mem:owner'), 2, 'anchored once more, not once per reconciliation')
   await s.close()
 })

@@ -86,6 +86,8 @@ export class AnchorScheduler {
   /** Included/final anchors still inside the reorg window (reconcile checks these, never the whole store). */
   private readonly recent = new Map<string, AnchorRecord>()
   private reconcileTimer: NodeJS.Timeout | undefined
+  /** The reconciliation in progress: runs never overlap, so an anchor is re-queued once. */
+  private reconciling: Promise<unknown> = Promise.resolve()
   private writeChain: Promise<unknown> = Promise.resolve()
   private closed = false
 
@@ -259,8 +261,18 @@ export class AnchorScheduler {
     return next
   }
 
-  /** Re-checks recently included/final anchors against the chain; a reorged one goes back to `queued`. */
-  async reconcile(now = Date.now()): Promise<number> {
+  /**
+   * Re-checks recently included/final anchors against the chain; a reorged one goes back to `queued`.
+   * Resolves with how many this run re-queued. Runs one at a time (the periodic one and a caller's
+   * never check the same anchor at once); a call made during a run starts when that run ends.
+   */
+  reconcile(now?: number): Promise<number> {
+    const run = this.reconciling.then(() => this.reconcileOnce(now ?? Date.now()))
+    this.reconciling = run.catch(() => undefined)
+    return run
+  }
+
+  private async reconcileOnce(now: number): Promise<number> {
     const readers = this.opts.readers
     if (!readers) return 0
     const window = this.opts.reorgWindowMs ?? 600_000

@@ -20,6 +20,7 @@ export interface ContextViewBody {
   contextId: string
   application: string
   members: { publicKey: string; capabilities: string[] }[]
+  bindings: { identity: string; account: string; opId: string }[]
   heads: string[]
   membershipHeads: string[]
   stateRoot: string
@@ -40,6 +41,11 @@ export function contextViewBody(view: ContextView): ContextViewBody {
     members: view.members.map((m) => ({
       publicKey: toBase58(m.publicKey),
       capabilities: [...m.capabilities],
+    })),
+    bindings: view.bindings.map((b) => ({
+      identity: toBase58(b.identity),
+      account: b.account,
+      opId: toBase58(b.opId),
     })),
     heads: view.heads.map(toBase58),
     membershipHeads: view.membershipHeads.map(toBase58),

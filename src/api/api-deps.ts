@@ -3,8 +3,10 @@
  * composition root (src/node). Bytes in, bytes out; the API layer does all JSON encoding.
  */
 import type { Registry } from 'prom-client'
+import type { AuthService } from '../auth/auth-service.ts'
 import type { Capability } from '../context/capabilities.ts'
 import type { ContextView } from '../context/context-view.ts'
+import type { WalletProof } from '../context/wallet-binding.ts'
 import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Proof, ProofAnchor, ProofCheckpoint } from '../proof/proof-types.ts'
@@ -32,6 +34,15 @@ export interface ContextsApi {
   removeMembers(contextId: Uint8Array, signer: Uint8Array, members: Uint8Array[]): Promise<void>
   grant(contextId: Uint8Array, signer: Uint8Array, member: Uint8Array, capability: Capability): Promise<void>
   revoke(contextId: Uint8Array, signer: Uint8Array, member: Uint8Array, capability: Capability): Promise<void>
+  /** A membership op's wire bytes (canonical CBOR), `undefined` when this node does not have it. */
+  getMembershipOp(contextId: Uint8Array, id: Uint8Array): Promise<Uint8Array | undefined>
+  /** Binds a node-held member identity to a wallet account with the wallet's proof (a `BindWallet` op). */
+  bindWallet(
+    contextId: Uint8Array,
+    identity: Uint8Array,
+    account: string,
+    walletProof: WalletProof,
+  ): Promise<void>
   execute(
     contextId: Uint8Array,
     executor: Uint8Array,
@@ -66,6 +77,8 @@ export interface ApiDeps {
   /** Bearer token for `/admin-api` (and `/v1` when `api.protectProofs`). */
   adminToken: string
   nodeKey: Uint8Array
+  /** Wallet sign-in, keys and tokens (`/auth`); absent: only the admin token is accepted. */
+  auth?: AuthService
   contexts: ContextsApi
   proofs: ProofsApi
   metrics: Registry

@@ -5,12 +5,17 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { rootAccountOf } from '../auth/key-registry.ts'
+import { createWalletProof } from '../auth/wallet-proof.ts'
 import { adminRoutes } from './admin-routes.ts'
 import type { ApiDeps } from './api-deps.ts'
+import { authRoutes } from './auth-routes.ts'
 import { bearerCheck } from './bearer-auth.ts'
 import { installErrorHandling } from './error-handler.ts'
 import { jsonRpcRoute } from './jsonrpc-route.ts'
+import { keyAdminRoutes } from './key-admin-routes.ts'
 import { proofRoutes } from './proof-routes.ts'
+import { routeAuth } from './route-auth.ts'
 import { systemRoutes } from './system-routes.ts'
 import { validatorCompiler } from './validator-compiler.ts'
 import { wsRoute } from './ws-route.ts'
@@ -28,7 +33,7 @@ export const API_REQUEST_TIMEOUT_MS = 30_000
  */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const { config, logger } = deps
-  const check = bearerCheck(deps.adminToken)
+  const auth = routeAuth(bearerCheck(deps.adminToken), deps.auth)
   const bodyLimit = config.api.bodyLimit
 
   const app = Fastify({
@@ -38,6 +43,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    ...(config.api.trustProxy ? { trustProxy: config.api.trustProxy } : {}),
   })
   app.setValidatorCompiler(validatorCompiler)
   installErrorHandling(app, { logger, bodyLimit })
@@ -59,10 +65,17 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         description: 'Admin API, JSON-RPC, websocket subscriptions and the public proof API v1.',
       },
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The node admin token' } },
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'The node admin token, or an access token from POST /auth/token',
+          },
+        },
       },
       tags: [
-        { name: 'admin', description: 'Contexts, members, capabilities, identities (admin token)' },
+        { name: 'admin', description: 'Contexts, members, capabilities, identities, keys (bearer token)' },
+        { name: 'auth', description: 'Sign in with a wallet or client key; tokens; client keys (DESIGN §8)' },
         { name: 'jsonrpc', description: 'JSON-RPC 2.0 execute (admin token)' },
         {
           name: 'proofs',
@@ -76,8 +89,32 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
   await app.register(systemRoutes(deps))
-  await app.register(adminRoutes(deps, check), { prefix: '/admin-api' })
-  await app.register(jsonRpcRoute({ contexts: deps.contexts, logger, bodyLimit }, check))
+  const service = deps.auth
+  await app.register(
+    adminRoutes(
+      {
+        contexts: deps.contexts,
+        ...(service
+          ? {
+              // A wallet that creates a context may do everything in it.
+              onContextCreated: async (p, contextId) => {
+                const root = rootAccountOf(p)
+                if (root) await service.keys.grantRoot(root, `context[${contextId}]`)
+              },
+              walletProof: (body, contextId, identity) =>
+                createWalletProof(service, body, contextId, identity),
+            }
+          : {}),
+      },
+      auth,
+    ),
+    { prefix: '/admin-api' },
+  )
+  if (service) {
+    await app.register(keyAdminRoutes(service.keys, auth), { prefix: '/admin-api' })
+    await app.register(authRoutes(service, auth, config.auth.rateLimit), { prefix: '/auth' })
+  }
+  await app.register(jsonRpcRoute({ contexts: deps.contexts, logger, bodyLimit }, auth))
   await app.register(
     proofRoutes(
       {
@@ -85,10 +122,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         attestationsPerRequest: config.limits.attestationsPerRequest,
         protect: config.api.protectProofs,
       },
-      check,
+      auth,
     ),
     { prefix: '/v1' },
   )
-  await app.register(wsRoute({ contexts: deps.contexts, logger, bodyLimit }, check))
+  await app.register(wsRoute({ contexts: deps.contexts, logger, bodyLimit }, auth))
   return app as unknown as FastifyInstance
 }

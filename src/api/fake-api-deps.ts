@@ -39,6 +39,8 @@ interface FakeContext {
   id: Uint8Array
   application: string
   members: Map<string, Set<Capability>>
+  /** identity (base58) → CAIP-10 account. */
+  bindings: Map<string, string>
   heads: Uint8Array[]
   membershipHeads: Uint8Array[]
   state: Map<string, unknown>
@@ -65,6 +67,7 @@ export class FakeContexts implements ContextsApi {
       id,
       application: options.application ?? 'kv',
       members: new Map([[toBase58(member), new Set(ALL_CAPABILITIES)]]),
+      bindings: new Map(),
       heads: [],
       membershipHeads: [new Uint8Array(randomBytes(32))],
       state: new Map(),
@@ -169,6 +172,17 @@ export class FakeContexts implements ContextsApi {
     return ctx
   }
 
+  async getMembershipOp(): Promise<Uint8Array | undefined> {
+    return undefined
+  }
+
+  async bindWallet(contextId: Uint8Array, identity: Uint8Array, account: string): Promise<void> {
+    const ctx = this.context(contextId)
+    if (!ctx.members.has(toBase58(identity))) throw new NotAMember('identity is not a member')
+    ctx.bindings.set(toBase58(identity), account)
+    this.membershipChanged(ctx)
+  }
+
   private membershipChanged(ctx: FakeContext) {
     ctx.membershipHeads = [new Uint8Array(randomBytes(32))]
     ctx.deltaCount++
@@ -179,6 +193,11 @@ export class FakeContexts implements ContextsApi {
       contextId: c.id,
       application: c.application,
       members: [...c.members].map(([k, caps]) => ({ publicKey: fromBase58(k), capabilities: [...caps] })),
+      bindings: [...c.bindings].map(([k, account]) => ({
+        identity: fromBase58(k),
+        account,
+        opId: c.membershipHeads[0]!,
+      })),
       heads: c.heads,
       membershipHeads: c.membershipHeads,
       stateRoot: sha256(new TextEncoder().encode(JSON.stringify([...c.state]))),

@@ -11,8 +11,8 @@ import { type ErrorKind, httpStatusOf, type MeroError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import { decodeId } from './api-codec.ts'
 import type { ContextsApi } from './api-deps.ts'
-import { type BearerCheck, bearerAuthHook } from './bearer-auth.ts'
 import { logIfFault, toMeroError } from './error-handler.ts'
+import { authHook, demand, type RouteAuth, required } from './route-auth.ts'
 import { b58Id } from './schemas.ts'
 
 /** JSON-RPC 2.0 error codes used by `/jsonrpc`. */
@@ -30,6 +30,7 @@ export const JsonRpcCode = {
   Conflict: -32009,
   TooLarge: -32013,
   UnsupportedMediaType: -32015,
+  RateLimited: -32029,
   Unavailable: -32050,
 } as const
 
@@ -41,6 +42,7 @@ const CODE_OF_KIND: Record<ErrorKind, number> = {
   conflict: JsonRpcCode.Conflict,
   'too-large': JsonRpcCode.TooLarge,
   'unsupported-media-type': JsonRpcCode.UnsupportedMediaType,
+  'rate-limited': JsonRpcCode.RateLimited,
   unavailable: JsonRpcCode.Unavailable,
   internal: JsonRpcCode.InternalError,
 }
@@ -149,15 +151,15 @@ function preHandlerFailure(
  * The `/jsonrpc` route as a fastify plugin.
  *
  * @example
- * await app.register(jsonRpcRoute({ contexts, logger, bodyLimit }, bearerCheck(token)))
+ * await app.register(jsonRpcRoute({ contexts, logger, bodyLimit }, routeAuth(routeAuth(bearerCheck(token)))))
  */
 export function jsonRpcRoute(
   deps: { contexts: ContextsApi; logger: Logger; bodyLimit: number },
-  check: BearerCheck,
+  auth: RouteAuth,
 ): FastifyPluginAsync {
   const { contexts, logger, bodyLimit } = deps
   return async (app) => {
-    app.addHook('onRequest', bearerAuthHook(check))
+    app.addHook('onRequest', authHook(auth))
     app.post<{ Body: Static<typeof JsonRpcRequest> }>(
       '/jsonrpc',
       {
@@ -204,6 +206,11 @@ export function jsonRpcRoute(
           return rpcError(id, JsonRpcCode.InvalidParams, toMeroError(e, { bodyLimit }))
         }
         try {
+          demand(
+            request,
+            auth,
+            required('context', 'execute', params.contextId, params.executorPublicKey, params.method),
+          )
           const r = await contexts.execute(contextId, executor, params.method, params.argsJson)
           const result: { output: unknown; deltaId?: string } = { output: r.output ?? null }
           if (r.deltaId) result.deltaId = toBase58(r.deltaId)

@@ -11,7 +11,7 @@ import { AnchorSchema, CheckpointSchema, ProofSchema } from '../proof/proof-sche
 import type { Proof } from '../proof/proof-types.ts'
 import { decodeHash, decodeId } from './api-codec.ts'
 import type { ProofsApi } from './api-deps.ts'
-import { type BearerCheck, bearerAuthHook } from './bearer-auth.ts'
+import { authHook, demand, type RouteAuth } from './route-auth.ts'
 import { ContextIdParams, Hash32, hexBytes, responses, TreeSize, VerificationReportJson } from './schemas.ts'
 
 /** Size of an attestation leaf in bytes (DESIGN §6). */
@@ -27,20 +27,25 @@ const AttestationsBody = T.Object(
 )
 
 /**
- * The `/v1` routes as a fastify plugin (register it with `{prefix: '/v1'}`). `check` is applied only
+ * The `/v1` routes as a fastify plugin (register it with `{prefix: '/v1'}`). `auth` (permission `proofs`) is applied only
  * when `protect` is true.
  *
  * @example
- * await app.register(proofRoutes({ proofs, attestationsPerRequest: 1000, protect: false }, check), { prefix: '/v1' })
+ * await app.register(proofRoutes({ proofs, attestationsPerRequest: 1000, protect: false }, auth), { prefix: '/v1' })
  */
 export function proofRoutes(
   deps: { proofs: ProofsApi; attestationsPerRequest: number; protect: boolean },
-  check: BearerCheck,
+  auth: RouteAuth,
 ): FastifyPluginAsync {
   const { proofs, attestationsPerRequest, protect } = deps
   const common = protect ? { tags: ['proofs'], security: [{ bearer: [] }] } : { tags: ['proofs'] }
   return async (app) => {
-    if (protect) app.addHook('onRequest', bearerAuthHook(check))
+    if (protect) {
+      app.addHook('onRequest', authHook(auth))
+      app.addHook('preHandler', async (request) => {
+        demand(request, auth, 'proofs')
+      })
+    }
 
     app.get<{ Params: Static<typeof ContextIdParams> }>(
       '/contexts/:contextId/proof',

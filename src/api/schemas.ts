@@ -62,6 +62,13 @@ export const ContextViewJson = T.Object({
   members: T.Array(
     T.Object({ publicKey: b58Id('Member public key'), capabilities: T.Array(CapabilitySchema) }),
   ),
+  bindings: T.Array(
+    T.Object({
+      identity: b58Id('Member identity bound to a wallet'),
+      account: T.String({ description: 'CAIP-10 wallet account (root key)' }),
+      opId: b58Id('The BindWallet membership op carrying the wallet signature'),
+    }),
+  ),
   heads: T.Array(b58Id('Delta id')),
   membershipHeads: T.Array(b58Id('Membership delta id')),
   stateRoot: Hash32,

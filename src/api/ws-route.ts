@@ -16,13 +16,14 @@ import { Type as T } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { FastifyPluginAsync } from 'fastify'
 import type { WebSocket } from 'ws'
+import type { Principal } from '../auth/key-registry.ts'
 import { toBase58, toHex } from '../core/bytes.ts'
-import { InvalidInput, NotFound, TooManySubscriptions } from '../core/errors.ts'
+import { Forbidden, InvalidInput, NotFound, TooManySubscriptions, Unauthorized } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import { bytesAsHex, decodeId } from './api-codec.ts'
 import type { ContextsApi, StateMutationEvent } from './api-deps.ts'
-import { type BearerCheck, bearerAuthHook } from './bearer-auth.ts'
 import { toMeroError } from './error-handler.ts'
+import { authHook, type RouteAuth, required } from './route-auth.ts'
 import { ErrorBody } from './schemas.ts'
 
 /** Most open websocket connections per node; further upgrades are closed at once with code 1013. */
@@ -74,7 +75,11 @@ class SubscriptionHub {
     this.subscriptions.delete(socket)
   }
 
-  publish(event: StateMutationEvent): void {
+  /**
+   * Sends `event` to the subscribers of its context that `mayReceive` it; a connection whose session
+   * ended (token expired, family, key or root revoked, permission withdrawn) is closed instead.
+   */
+  publish(event: StateMutationEvent, mayReceive: (socket: WebSocket, contextId: string) => boolean): void {
     const contextId = toBase58(event.contextId)
     const set = this.subscribers.get(contextId)
     if (!set || set.size === 0) return
@@ -88,8 +93,11 @@ class SubscriptionHub {
       },
       bytesAsHex,
     )
-    for (const socket of set) {
-      if (socket.bufferedAmount > WS_MAX_BUFFERED_BYTES) {
+    for (const socket of [...set]) {
+      if (!mayReceive(socket, contextId)) {
+        socket.close(1008, 'session ended or permission withdrawn')
+        this.drop(socket)
+      } else if (socket.bufferedAmount > WS_MAX_BUFFERED_BYTES) {
         socket.close(1008, 'too slow: too many unread messages')
         this.drop(socket)
       } else socket.send(message)
@@ -101,20 +109,26 @@ class SubscriptionHub {
  * The `/ws` route as a fastify plugin (it registers `@fastify/websocket` in its own scope).
  *
  * @example
- * await app.register(wsRoute({ contexts, logger, bodyLimit }, bearerCheck(token)))
+ * await app.register(wsRoute({ contexts, logger, bodyLimit }, routeAuth(routeAuth(bearerCheck(token)))))
  */
 export function wsRoute(
   deps: { contexts: ContextsApi; logger: Logger; bodyLimit: number },
-  check: BearerCheck,
+  auth: RouteAuth,
 ): FastifyPluginAsync {
   const { contexts, logger, bodyLimit } = deps
   return async (app) => {
     // Registered inside this plugin so its per-request hooks run for `/ws` only, not on every route.
     await app.register(websocket, { options: { maxPayload: WS_MAX_MESSAGE_BYTES } })
     const hub = new SubscriptionHub()
+    const principals = new WeakMap<WebSocket, Principal>()
     const unsubscribe = contexts.onStateMutation((event) => {
       try {
-        hub.publish(event)
+        hub.publish(event, (socket, contextId) => {
+          const p = principals.get(socket)
+          return (
+            p !== undefined && auth.isLive(p) && auth.allows(p, required('context', 'subscribe', contextId))
+          )
+        })
       } catch (err) {
         logger.error({ err }, 'failed to push a state mutation to websocket subscribers')
       }
@@ -123,7 +137,7 @@ export function wsRoute(
       unsubscribe()
       for (const socket of hub.subscriptions.keys()) socket.terminate()
     })
-    app.addHook('onRequest', bearerAuthHook(check))
+    app.addHook('onRequest', authHook(auth))
 
     const reply = (socket: WebSocket, id: WsId, body: { result: unknown } | { error: unknown }) => {
       if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ id, ...body }))
@@ -148,6 +162,18 @@ export function wsRoute(
       const mine = hub.subscriptions.get(socket)
       if (!mine) throw new InvalidInput('connection is closed')
       if (msg.method === 'subscribe') {
+        const principal = principals.get(socket)
+        if (!principal || !auth.isLive(principal)) {
+          socket.close(1008, 'session ended')
+          throw new Unauthorized('the session of this connection ended; sign in again')
+        }
+        const denied = ids.find(
+          (c) => !principal || !auth.allows(principal, required('context', 'subscribe', c.b58)),
+        )
+        if (denied)
+          throw new Forbidden(`missing permission context:subscribe[${denied.b58}]`, {
+            details: { permission: `context:subscribe[${denied.b58}]` },
+          })
         const fresh = ids.filter((c) => !mine.has(c.b58))
         if (mine.size + new Set(fresh.map((c) => c.b58)).size > WS_MAX_SUBSCRIPTIONS_PER_CONNECTION)
           throw new TooManySubscriptions(
@@ -174,7 +200,8 @@ export function wsRoute(
         summary: 'Websocket (upgrade needed): subscribe to StateMutation events of contexts',
         response: { '4xx': ErrorBody, '5xx': ErrorBody },
       },
-      wsHandler: (socket: WebSocket) => {
+      wsHandler: (socket: WebSocket, request) => {
+        if (request.principal) principals.set(socket, request.principal)
         if (hub.subscriptions.size >= WS_MAX_CONNECTIONS) {
           socket.close(1013, 'too many websocket connections')
           return

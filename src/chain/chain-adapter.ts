@@ -90,6 +90,12 @@ export interface SignInCheck {
   readonly signature: Uint8Array
   /** Chain-specific extras (public key, delegation chain, typed data…). */
   readonly extra?: Readonly<Record<string, unknown>>
+  /**
+   * Verify as of this time, ms since epoch (default: now): what time-bound parts of the proof (a
+   * delegation's expiry, a certificate's age) are judged at — the sign-in's `context.now()`, so a
+   * proof re-checked later (a wallet proof, at its challenge's issue time) gets the same answer.
+   */
+  readonly atMs?: number
 }
 
 /** The adapter contract. Implementations must be safe under concurrent calls. */

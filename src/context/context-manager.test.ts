@@ -3,8 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { defer } from '../../test/helpers/defer.ts'
 import { loadConfig } from '../core/config.ts'
 import { generateKeyPair } from '../core/ed25519.ts'
+import { WalletSignatureInvalid } from '../core/errors.ts'
 import { decodeCanonical, encodeCanonical } from '../dag/canonical-cbor.ts'
 import { type DeltaBody, decodeDelta, signDelta } from '../dag/delta.ts'
 import { openStore, type Store } from '../store/store.ts'
@@ -13,9 +15,12 @@ import {
   ContextManager,
   type MembershipChangeEvent,
   type StateMutationEvent,
+  type WalletBindingClaim,
+  type WalletProofCheck,
 } from './context-manager.ts'
 import { headsPayloadRoot, membersRoot } from './context-roots.ts'
-import { signMembershipOp } from './membership-op.ts'
+import { decodeMembershipOp, signMembershipOp } from './membership-op.ts'
+import { bindingResource } from './wallet-binding.ts'
 
 /** The node's default limits (the one defaults object in the config schema). */
 const LIMITS: ContextLimits = loadConfig({ dataDir: '.' }).limits
@@ -27,15 +32,29 @@ interface Node {
   cm: ContextManager
 }
 
-async function node(limits: ContextLimits = LIMITS, dir?: string): Promise<Node> {
+async function node(
+  limits: ContextLimits = LIMITS,
+  dir?: string,
+  walletProofCheck?: WalletProofCheck,
+): Promise<Node> {
   const d = dir ?? (await mkdtemp(join(tmpdir(), 'mero-ctx-')))
   const store = await openStore(join(d, 'db'))
-  return { dir: d, store, cm: await ContextManager.open({ store, limits }) }
+  return { dir: d, store, cm: await ContextManager.open({ store, limits, walletProofCheck }) }
 }
 
+const closing = new WeakMap<Node, Promise<void>>()
+
+/** Closes the node (once: a later call waits for the first close), then removes its folder unless `keep`. */
 async function stop(n: Node, keep = false): Promise<void> {
-  await n.cm.close()
-  await n.store.close()
+  let closed = closing.get(n)
+  if (!closed) {
+    closed = (async () => {
+      await n.cm.close()
+      await n.store.close()
+    })()
+    closing.set(n, closed)
+  }
+  await closed
   if (!keep) await rm(n.dir, { recursive: true, force: true })
 }
 
@@ -272,7 +291,8 @@ test('a delta waits as pending until its parents arrive, then both merge', async
 
 test('state survives a reopen: contexts, identities, members, deltas and state root', async (t) => {
   const n = await node()
-  t.after(() => rm(n.dir, { recursive: true, force: true }))
+  defer(t, () => rm(n.dir, { recursive: true, force: true })) // first registered: runs after every stop
+  defer(t, () => stop(n, true))
   const { contextId, memberPublicKey } = await n.cm.createContext()
   const bob = await n.cm.createIdentity()
   await n.cm.addMembers(contextId, memberPublicKey, [bob])
@@ -288,7 +308,7 @@ test('state survives a reopen: contexts, identities, members, deltas and state r
   await stop(n, true)
 
   const again = await node(LIMITS, n.dir)
-  t.after(() => stop(again, true))
+  defer(t, () => stop(again, true))
   assert.deepEqual(await again.cm.getContext(contextId), view)
   assert.deepEqual(await again.cm.stateEntries(contextId), entries)
   const next = await again.cm.execute(contextId, bob, 'set', { key: 'k0', value: 'after reopen' })
@@ -408,4 +428,161 @@ test('remote membership ops: authority, signature and parents are checked before
   await assert.rejects(b.cm.applyRemoteMembershipOp(new Uint8Array([0x80])), { name: 'InvalidOp' })
   assert.deepEqual(await dump(b.store), before)
   assert.deepEqual(await b.cm.getMembershipOp(contextId, byBob.id), undefined)
+})
+
+/** A stand-in for a chain's wallet-proof check: the "signature" must be `signed:<message>`, the message must name the resource. */
+function walletStub() {
+  const calls: WalletBindingClaim[] = []
+  const check: WalletProofCheck = async (claim) => {
+    calls.push(claim)
+    const { walletProof: p } = claim
+    if (
+      !p.message.includes(bindingResource(claim.contextId, claim.identity)) ||
+      p.signature !== `signed:${p.message}`
+    )
+      throw new WalletSignatureInvalid('the wallet signature does not verify')
+  }
+  return { calls, check }
+}
+const ACCOUNT = 'eip155:31337:0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
+const walletProof = (contextId: Uint8Array, identity: Uint8Array, forge = false) => {
+  const message = `localhost wants you to sign in\n\nResources:\n- ${bindingResource(contextId, identity)}`
+  return { chainId: 'eip155:31337', message, signature: forge ? 'signed:other' : `signed:${message}` }
+}
+
+test('bindWallet: the hook checks the proof first; the binding shows in the view, survives a reopen and replicates', async (t) => {
+  const wallet = walletStub()
+  const a = await node(LIMITS, undefined, wallet.check)
+  defer(t, () => rm(a.dir, { recursive: true, force: true })) // first registered: runs after every stop
+  defer(t, () => stop(a, true))
+  const { contextId, memberPublicKey: admin } = await a.cm.createContext()
+  const bob = await a.cm.createIdentity()
+  await a.cm.addMembers(contextId, admin, [bob])
+  const before = await a.cm.getContext(contextId)
+
+  await assert.rejects(a.cm.bindWallet(contextId, bob, ACCOUNT, walletProof(contextId, bob, true)), {
+    name: 'WalletSignatureInvalid',
+  })
+  await assert.rejects(a.cm.bindWallet(contextId, bob, 'eip155:31337', walletProof(contextId, bob)), {
+    name: 'InvalidInput',
+  })
+  const outsider = await a.cm.createIdentity()
+  await assert.rejects(a.cm.bindWallet(contextId, outsider, ACCOUNT, walletProof(contextId, outsider)), {
+    name: 'NotAMember',
+  })
+  assert.deepEqual(await a.cm.getContext(contextId), before, 'refused bindings change nothing')
+  assert.equal(wallet.calls.length, 1, 'the hook runs only for well-formed bindings of members')
+
+  const unbound = await a.cm.attestationSnapshot(contextId)
+  await a.cm.bindWallet(contextId, bob, ACCOUNT, walletProof(contextId, bob))
+  assert.deepEqual(wallet.calls[1], {
+    contextId,
+    identity: bob,
+    account: ACCOUNT,
+    walletProof: walletProof(contextId, bob),
+  })
+  const view = await a.cm.getContext(contextId)
+  assert.equal(view.revision, before.revision + 1)
+  assert.equal(view.bindings.length, 1)
+  assert.deepEqual(view.bindings[0]!.identity, bob)
+  assert.equal(view.bindings[0]!.account, ACCOUNT)
+  assert.deepEqual(view.membershipHeads, [view.bindings[0]!.opId])
+  // The op is the evidence: signed by bob, carrying the wallet's proof.
+  const op = decodeMembershipOp((await a.cm.getMembershipOp(contextId, view.bindings[0]!.opId))!)
+  assert.deepEqual(op.signerId, bob)
+  assert.deepEqual(op.kind, {
+    type: 'BindWallet',
+    identity: bob,
+    account: ACCOUNT,
+    walletProof: walletProof(contextId, bob),
+  })
+  // Not a membersRoot leaf, but new membership heads (so a membership attestation covers the op).
+  const bound = await a.cm.attestationSnapshot(contextId)
+  assert.deepEqual(bound.membersRoot, unbound.membersRoot)
+  assert.notDeepEqual(bound.membershipHeadsRoot, unbound.membershipHeadsRoot)
+  await stop(a, true)
+
+  const reopened = await node(LIMITS, a.dir, wallet.check)
+  defer(t, () => stop(reopened, true))
+  assert.deepEqual(await reopened.cm.getContext(contextId), view)
+  assert.equal(wallet.calls.length, 2, 'stored ops are not re-checked on load')
+
+  const peerWallet = walletStub()
+  const peer = await node(LIMITS, undefined, peerWallet.check)
+  defer(t, () => stop(peer))
+  for (const bytes of (await reopened.cm.exportContext(contextId)).membershipOps)
+    assert.equal(await peer.cm.applyRemoteMembershipOp(bytes), 'applied')
+  assert.equal(peerWallet.calls.length, 1, 'a remote BindWallet is checked on admission')
+  assert.deepEqual((await peer.cm.getContext(contextId)).bindings, view.bindings)
+})
+
+test('BindWallet ops are refused without a hook, and a bad proof is refused before the op is held or stored', async (t) => {
+  const wallet = walletStub()
+  const a = await node(LIMITS, undefined, wallet.check)
+  const plainNode = await node()
+  const b = await node(LIMITS, undefined, wallet.check)
+  t.after(() => Promise.all([stop(a), stop(plainNode), stop(b)]))
+  const own = await plainNode.cm.createContext()
+  await assert.rejects(
+    plainNode.cm.bindWallet(
+      own.contextId,
+      own.memberPublicKey,
+      ACCOUNT,
+      walletProof(own.contextId, own.memberPublicKey),
+    ),
+    { name: 'InvalidOp', message: 'wallet binding is not enabled on this node' },
+  )
+  const { contextId, memberPublicKey: admin } = await a.cm.createContext()
+  const [genesis] = (await a.cm.exportContext(contextId)).membershipOps
+  await plainNode.cm.applyRemoteMembershipOp(genesis!)
+  await a.cm.bindWallet(contextId, admin, ACCOUNT, walletProof(contextId, admin))
+  const [, bind] = (await a.cm.exportContext(contextId)).membershipOps
+  const before = await dump(plainNode.store)
+  await assert.rejects(plainNode.cm.applyRemoteMembershipOp(bind!), {
+    name: 'InvalidOp',
+    message: 'wallet binding is not enabled on this node',
+  })
+  assert.deepEqual(await dump(plainNode.store), before)
+
+  // A forged proof on an op whose parents b lacks: refused at once, never held as pending.
+  const key = generateKeyPair()
+  const forged = signMembershipOp(
+    {
+      contextId,
+      signerId: key.publicKey,
+      nonce: 1,
+      parents: [generateKeyPair().publicKey],
+      kind: {
+        type: 'BindWallet',
+        identity: key.publicKey,
+        account: ACCOUNT,
+        walletProof: walletProof(contextId, key.publicKey, true),
+      },
+    },
+    key.secretKey,
+  )
+  await assert.rejects(b.cm.applyRemoteMembershipOp(forged.bytes), { name: 'WalletSignatureInvalid' })
+  assert.equal(b.cm.pendingCount().membershipOps, 0)
+
+  // A binding by a non-member whose causal past b has is refused without asking the hook.
+  for (const bytes of (await a.cm.exportContext(contextId)).membershipOps)
+    await b.cm.applyRemoteMembershipOp(bytes)
+  const asked = wallet.calls.length
+  const outsider = signMembershipOp(
+    {
+      contextId,
+      signerId: key.publicKey,
+      nonce: 2,
+      parents: (await b.cm.getContext(contextId)).membershipHeads,
+      kind: {
+        type: 'BindWallet',
+        identity: key.publicKey,
+        account: ACCOUNT,
+        walletProof: walletProof(contextId, key.publicKey),
+      },
+    },
+    key.secretKey,
+  )
+  await assert.rejects(b.cm.applyRemoteMembershipOp(outsider.bytes), { name: 'NotAMember' })
+  assert.equal(wallet.calls.length, asked)
 })

@@ -14,6 +14,7 @@ import { generateKeyPair, verifyAsync } from '../core/ed25519.ts'
 import {
   Internal,
   InvalidInput,
+  InvalidOp,
   InvalidSignature,
   MissingCapability,
   NotAMember,
@@ -56,10 +57,12 @@ import {
   verifyMembershipOpSignature,
 } from './membership-op.ts'
 import { type MergeWork, newMergeWork, ReplicaMerger } from './replica-merger.ts'
+import { parseAccount, parseWalletProof, type WalletProof, type WalletProofCheck } from './wallet-binding.ts'
 import { WriteQueue } from './write-queue.ts'
 
 export type { MembershipChangeEvent, StateChange, StateMutationEvent } from './context-events.ts'
 export type { AttestationSnapshot, ContextView } from './context-view.ts'
+export type { WalletBindingClaim, WalletProof, WalletProofCheck } from './wallet-binding.ts'
 
 /** The limits the context layer enforces (a subset of `Config['limits']`). */
 export interface ContextLimits {
@@ -85,6 +88,11 @@ export interface ContextManagerOptions {
    * (amortised over concurrent writes by group commit).
    */
   sync?: boolean
+  /**
+   * Checks the wallet signature of every `BindWallet` op before it is admitted (local or remote).
+   * Without it this node refuses BindWallet ops (`InvalidOp`), and ops built on one stay pending.
+   */
+  walletProofCheck?: WalletProofCheck
 }
 
 /** Outcome of a replicated delta or op. */
@@ -132,12 +140,14 @@ export class ContextManager {
   readonly #contextIds = new Set<string>()
   readonly #replicas = new Map<string, ContextReplica>()
   readonly #loading = new Map<string, Promise<ContextReplica>>()
+  readonly #walletProofCheck: WalletProofCheck | undefined
   #failed: unknown
   #closed = false
 
   private constructor(opts: ContextManagerOptions) {
     this.#s = contextSections(opts.store)
     this.#limits = { ...opts.limits }
+    this.#walletProofCheck = opts.walletProofCheck
     this.#log = opts.logger ?? silentLogger()
     this.#clock = new HlcClock(new Uint8Array(32), opts.now)
     this.#events = new ContextEvents(this.#log)
@@ -324,6 +334,43 @@ export class ContextManager {
     })
   }
 
+  /**
+   * Binds the node-held `identity` (a member; it signs the op) to the wallet `account` (CAIP-10) whose
+   * signature `walletProof` carries — over a CAIP-122 message naming `bindingResource(contextId,
+   * identity)`. The wallet proof is checked by the node's `walletProofCheck` first (`InvalidOp` when
+   * the node has none). A later binding of the same identity replaces this one.
+   */
+  async bindWallet(
+    contextId: Uint8Array,
+    identity: Uint8Array,
+    account: string,
+    walletProof: WalletProof,
+  ): Promise<void> {
+    const fail = (m: string): never => {
+      throw new InvalidInput(m)
+    }
+    const acc = parseAccount(account, fail).account
+    const kind: MembershipKind = {
+      type: 'BindWallet',
+      identity: key32(identity, 'identity'),
+      account: acc,
+      walletProof: parseWalletProof(walletProof, acc, fail),
+    }
+    const r = await this.#mustReplica(contextId)
+    const secret = this.#secretOf(identity, 'identity')
+    this.#assertMember(r, identity)
+    await this.#checkWalletProof(contextId, kind)
+    await this.#signAndApply(await this.#mustReplica(contextId), identity, secret, kind)
+  }
+
+  /** Runs the wallet-proof hook on a BindWallet op (other kinds pass). */
+  async #checkWalletProof(contextId: Uint8Array, kind: MembershipKind): Promise<void> {
+    if (kind.type !== 'BindWallet') return
+    if (!this.#walletProofCheck) throw new InvalidOp('wallet binding is not enabled on this node')
+    const { identity, account, walletProof } = kind
+    await this.#walletProofCheck({ contextId, identity, account, walletProof })
+  }
+
   async #localOp(contextId: Uint8Array, signer: Uint8Array, kind: MembershipKind): Promise<void> {
     const r = await this.#mustReplica(contextId)
     const secret = this.#secretOf(signer, 'signer')
@@ -343,6 +390,16 @@ export class ContextManager {
     for (const t of targets)
       if (!state.members.has(hex(t)))
         throw new NotAMember(`${toHex(t)} is not a member of the context`, { details: { member: toHex(t) } })
+    await this.#signAndApply(r, signer, secret, kind)
+  }
+
+  /** Signs `kind` by `signer` on top of the current membership heads, checks it and commits it. */
+  async #signAndApply(
+    r: ContextReplica,
+    signer: Uint8Array,
+    secret: Uint8Array,
+    kind: MembershipKind,
+  ): Promise<void> {
     const parents = r.membership.heads().map(unhex)
     const op = signMembershipOp(
       { contextId: r.id, signerId: signer, nonce: r.membership.nextNonce(signer), parents, kind },
@@ -491,6 +548,13 @@ export class ContextManager {
     if (this.#merger.hasPendingOp(idHex)) return 'pending'
     if (!verifyMembershipOpSignature(op))
       throw new InvalidSignature('membership op signature does not verify')
+    if (op.kind.type === 'BindWallet') {
+      // The wallet proof is checked before the op is held or merged. When its causal past is here, a
+      // binding by a non-member is refused first, without asking the (possibly remote) hook.
+      const known = await this.#replica(op.contextId)
+      if (known && known.opWaits(op).length === 0) known.checkOp(op)
+      await this.#checkWalletProof(op.contextId, op.kind)
+    }
     let r = await this.#replica(op.contextId)
     if (r?.membership.has(idHex)) return 'duplicate'
     if (!r) {

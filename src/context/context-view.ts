@@ -11,6 +11,11 @@ export interface ContextView {
   contextId: Uint8Array
   application: string
   members: { publicKey: Uint8Array; capabilities: Capability[] }[]
+  /**
+   * Wallet bindings of current members, sorted by identity: the CAIP-10 account and the `BindWallet`
+   * op that carries the wallet's signature (fetch it with `getMembershipOp` to show the evidence).
+   */
+  bindings: { identity: Uint8Array; account: string; opId: Uint8Array }[]
   heads: Uint8Array[]
   membershipHeads: Uint8Array[]
   stateRoot: Uint8Array
@@ -58,6 +63,9 @@ export function contextViewOf(r: ContextReplica): ContextView {
       publicKey: unhex(k),
       capabilities: capabilitiesOf(bits),
     })),
+    bindings: [...state.bindings.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, account]) => ({ identity: unhex(k), account, opId: unhex(state.bindingOps.get(k)!) })),
     heads: r.dag.heads().map(unhex),
     membershipHeads: r.membership.heads().map(unhex),
     stateRoot: r.crdt.root(),

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { defer } from '../../test/helpers/defer.ts'
 import { loadConfig } from '../core/config.ts'
 import { openStore } from '../store/store.ts'
 import { type ContextLimits, ContextManager } from './context-manager.ts'
@@ -44,11 +45,19 @@ if (process.env.MERO_CRASH_CHILD) {
 } else {
   test('acknowledged deltas survive kill -9 and the state matches the stored deltas', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'mero-crash-'))
-    t.after(() => rm(dir, { recursive: true, force: true }))
+    defer(t, () => rm(dir, { recursive: true, force: true }))
     const dbPath = join(dir, 'db')
     const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
       env: { ...process.env, MERO_CRASH_CHILD: dbPath },
       stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
+    // Killed whatever happens (a failure or a timeout before the parent's own SIGKILL), before the rm.
+    defer(t, async () => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGKILL')
+        await gone
+      }
     })
     let contextHex = ''
     const acked: string[] = []
@@ -72,12 +81,11 @@ if (process.env.MERO_CRASH_CHILD) {
     assert.ok(acked.length >= 400, `the child acknowledged ${acked.length} deltas`)
 
     const store = await openStore(dbPath)
+    defer(t, () => store.close())
     const fresh = await openStore(join(dir, 'replay'))
-    t.after(async () => {
-      await store.close()
-      await fresh.close()
-    })
+    defer(t, () => fresh.close())
     const cm = await ContextManager.open({ store, limits: LIMITS })
+    defer(t, () => cm.close())
     const contextId = new Uint8Array(Buffer.from(contextHex, 'hex'))
     const view = await cm.getContext(contextId)
     for (const id of acked)
@@ -87,6 +95,7 @@ if (process.env.MERO_CRASH_CHILD) {
 
     // Replaying the stored deltas on a fresh node gives exactly the stored state.
     const replay = await ContextManager.open({ store: fresh, limits: LIMITS })
+    defer(t, () => replay.close())
     const exported = await cm.exportContext(contextId)
     assert.equal(exported.deltas.length, view.deltaCount)
     for (const op of exported.membershipOps) await replay.applyRemoteMembershipOp(op)

@@ -9,8 +9,12 @@ import { InvalidOp, PayloadTooLarge } from '../core/errors.ts'
 import { sha256 } from '../core/hash.ts'
 import { decodeCanonical, encodeCanonical } from '../dag/canonical-cbor.ts'
 import { type Capability, isCapability } from './capabilities.ts'
+import { parseAccount, parseWalletProof, type WalletProof, walletProofToCbor } from './wallet-binding.ts'
 
-/** What a membership op does. `BindWallet` is reserved (rejected until wallet binding lands). */
+/**
+ * What a membership op does. `BindWallet` binds the signing identity (`identity` must be the signer)
+ * to a wallet root key: a CAIP-10 `account` and the wallet's signature evidence (`wallet-binding.ts`).
+ */
 export type MembershipKind =
   | { type: 'Create'; author: Uint8Array; application: string }
   | { type: 'AddMembers'; members: Uint8Array[] }
@@ -18,9 +22,10 @@ export type MembershipKind =
   | { type: 'Grant'; member: Uint8Array; capability: Capability }
   | { type: 'Revoke'; member: Uint8Array; capability: Capability }
   | { type: 'UpdateApplication'; application: string }
+  | { type: 'BindWallet'; identity: Uint8Array; account: string; walletProof: WalletProof }
 
-/** Kind names, including the reserved `BindWallet`. */
-export type MembershipKindName = MembershipKind['type'] | 'BindWallet'
+/** Kind names. */
+export type MembershipKindName = MembershipKind['type']
 
 /** The signed fields of an op. */
 export interface MembershipOpBody {
@@ -50,6 +55,7 @@ function fail(message: string): never {
 }
 
 function kindToCbor(kind: MembershipKind): Record<string, unknown> {
+  if (kind.type === 'BindWallet') return { ...kind, walletProof: walletProofToCbor(kind.walletProof) }
   return { ...kind }
 }
 
@@ -69,7 +75,8 @@ export function encodeMembershipOpBody(body: MembershipOpBody): Uint8Array {
 }
 
 /**
- * Signs an op body with the signer's secret key.
+ * Signs an op body with the signer's secret key. Throws `PayloadTooLarge` when the wire op would
+ * exceed {@link MAX_MEMBERSHIP_OP_BYTES} (peers would refuse it).
  *
  * @example
  * const op = signMembershipOp({ contextId, signerId: admin, nonce: 1, parents: heads, kind: { type: 'AddMembers', members: [bob] } }, adminSecret)
@@ -78,6 +85,10 @@ export function signMembershipOp(body: MembershipOpBody, secretKey: Uint8Array):
   const id = sha256(encodeMembershipOpBody(body))
   const signature = sign(secretKey, id)
   const bytes = encodeCanonical({ ...bodyToCbor(body), signature })
+  if (bytes.length > MAX_MEMBERSHIP_OP_BYTES)
+    throw new PayloadTooLarge(`membership op is ${bytes.length} bytes, limit ${MAX_MEMBERSHIP_OP_BYTES}`, {
+      details: { size: bytes.length },
+    })
   return { ...body, id, signature, bytes }
 }
 
@@ -132,8 +143,17 @@ function parseKind(raw: unknown): MembershipKind {
     case 'UpdateApplication':
       exactFields(k, ['type', 'application'], 'UpdateApplication')
       return { type: 'UpdateApplication', application: application(k.application) }
-    case 'BindWallet':
-      return fail('BindWallet is reserved and not supported yet')
+    case 'BindWallet': {
+      exactFields(k, ['type', 'identity', 'account', 'walletProof'], 'BindWallet')
+      if (!isKey(k.identity)) fail('BindWallet.identity must be 32 bytes')
+      const { account } = parseAccount(k.account, fail)
+      return {
+        type: 'BindWallet',
+        identity: k.identity,
+        account,
+        walletProof: parseWalletProof(k.walletProof, account, fail),
+      }
+    }
     default:
       return fail('unknown membership op kind')
   }
@@ -176,5 +196,7 @@ export function decodeMembershipOp(bytes: Uint8Array): MembershipOp {
   }
   if ((body.kind.type === 'Create') !== (body.parents.length === 0))
     fail('only Create has no parents, and Create has none')
+  if (body.kind.type === 'BindWallet' && Buffer.compare(body.kind.identity, body.signerId) !== 0)
+    fail('BindWallet must be signed by the identity it binds')
   return { ...body, id: sha256(encodeMembershipOpBody(body)), signature: o.signature, bytes }
 }

@@ -1,117 +1,42 @@
 /**
  * The membership log of one context: a causal DAG of signed ops and the member set it implies.
  *
- * Rule (DESIGN §4): an op is admitted iff its signature verifies, its parents are known and its
- * signer holds the needed capability — and has not used its nonce — in the state computed from the
- * op's causal past. The member set at a set of heads = the ops in the heads' causal past applied in
- * a deterministic topological order (Kahn's algorithm, ready ops taken by ascending op id), each op
- * re-checked against the state built so far and skipped (no effect) when its signer lost the authority
- * or its nonce was already used earlier in that order. The restriction of that order to any
- * causally closed subset is the subset's own order, so the state at given heads is the same on every
- * node whatever else it knows. `revision` counts the ops that took effect.
+ * Rule (DESIGN §4, docs/membership.md): an op is admitted iff its signature verifies, its parents are
+ * known and its signer holds the needed authority — and has not used its nonce — in the state computed
+ * from the op's causal past (`BindWallet` needs no capability: its signer must be the identity it binds
+ * and a member; the caller checks its wallet proof before {@link MembershipLog.check}). The state at a
+ * set of heads = the ops in the heads' causal past applied in a deterministic topological order
+ * (Kahn's algorithm, ready ops taken by ascending op id), each op re-checked against the state built so
+ * far and skipped (no effect) when its signer lost the authority or its nonce was used earlier in that
+ * order (`membership-state.ts`). The restriction of that order to any causally closed subset is the
+ * subset's own order, so the state at given heads is the same on every node whatever else it knows.
+ *
+ * Cost: an op that extends every head is applied on top of the current state; any other op is inserted
+ * where the order puts it (an op never has children when it arrives, so the rest of the order keeps its
+ * sequence) and the ops from the last checkpoint before it are re-applied (checkpoints every
+ * {@link CHECKPOINT_EVERY} ops).
  */
 import { compareBytes } from '../core/bytes.ts'
-import { InvalidOp, MissingCapability } from '../core/errors.ts'
-import { ALL_CAPABILITY_BITS, CAPABILITY_BITS, type Capability } from './capabilities.ts'
+import { InvalidOp, MissingCapability, NotAMember } from '../core/errors.ts'
 import type { MembershipOp } from './membership-op.ts'
+import {
+  applyMembershipOp,
+  authorityRefusal,
+  cloneMembershipState,
+  EMPTY_MEMBERSHIP_STATE,
+  type MembershipState,
+  type MutableMembershipState,
+  type OpEntry,
+  opEntry,
+  requiredCapability,
+} from './membership-state.ts'
 
-/** The member set and application at some heads. */
-export interface MembershipState {
-  /** member public key (hex) → capability bits. */
-  readonly members: ReadonlyMap<string, number>
-  readonly application: string
-  /** Number of ops that took effect. */
-  readonly revision: number
-  /** `signerHex:nonce` of every op in the causal past, effective or not. */
-  readonly nonces: ReadonlySet<string>
-}
+export { type MembershipState, requiredCapability } from './membership-state.ts'
 
-interface MutableState {
-  members: Map<string, number>
-  application: string
-  revision: number
-  nonces: Set<string>
-}
-
-const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
-const EMPTY: MembershipState = Object.freeze({
-  members: new Map<string, number>(),
-  application: '',
-  revision: 0,
-  nonces: new Set<string>(),
-})
+/** Ops between two checkpoints of the state along the order. */
+export const CHECKPOINT_EVERY = 64
 const CACHE_MAX = 256
-
-/** The capability an op kind needs (`undefined` for the genesis `Create`). */
-export function requiredCapability(kind: MembershipOp['kind']['type']): Capability | undefined {
-  switch (kind) {
-    case 'Create':
-      return undefined
-    case 'UpdateApplication':
-      return 'ManageApplication'
-    default:
-      return 'ManageMembers'
-  }
-}
-
-function clone(s: MembershipState): MutableState {
-  return {
-    members: new Map(s.members),
-    application: s.application,
-    revision: s.revision,
-    nonces: new Set(s.nonces),
-  }
-}
-
-/** Whether `op` may take effect on top of `s` (authority and nonce), and why not. */
-function authority(s: MembershipState, op: MembershipOp): string | undefined {
-  const signer = hex(op.signerId)
-  if (s.nonces.has(`${signer}:${op.nonce}`)) return 'nonce already used by this signer'
-  const need = requiredCapability(op.kind.type)
-  if (need === undefined)
-    return s.revision === 0 && s.nonces.size === 0 ? undefined : 'Create must be the first op'
-  const bits = s.members.get(signer)
-  if (bits === undefined) return 'signer is not a member'
-  if ((bits & CAPABILITY_BITS[need]) === 0) return `signer lacks ${need}`
-  return undefined
-}
-
-/** Applies `op` to `s` in place, re-checking authority; returns whether it took effect. */
-function applyOp(s: MutableState, op: MembershipOp): boolean {
-  const refused = authority(s, op)
-  s.nonces.add(`${hex(op.signerId)}:${op.nonce}`)
-  if (refused) return false
-  const k = op.kind
-  switch (k.type) {
-    case 'Create':
-      s.members.set(hex(k.author), ALL_CAPABILITY_BITS)
-      s.application = k.application
-      break
-    case 'AddMembers':
-      for (const m of k.members) if (!s.members.has(hex(m))) s.members.set(hex(m), 0)
-      break
-    case 'RemoveMembers':
-      for (const m of k.members) s.members.delete(hex(m))
-      break
-    case 'Grant': {
-      const m = hex(k.member)
-      const bits = s.members.get(m)
-      if (bits !== undefined) s.members.set(m, bits | CAPABILITY_BITS[k.capability])
-      break
-    }
-    case 'Revoke': {
-      const m = hex(k.member)
-      const bits = s.members.get(m)
-      if (bits !== undefined) s.members.set(m, bits & ~CAPABILITY_BITS[k.capability])
-      break
-    }
-    case 'UpdateApplication':
-      s.application = k.application
-      break
-  }
-  s.revision++
-  return true
-}
+const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 
 /**
  * One context's membership DAG with its current state and a cache of states at past heads.
@@ -123,13 +48,17 @@ function applyOp(s: MutableState, op: MembershipOp): boolean {
  */
 export class MembershipLog {
   readonly contextId: Uint8Array
-  readonly #ops = new Map<string, MembershipOp>()
+  readonly #entries = new Map<string, OpEntry>()
   /** Deterministic topological order of all ops (hex ids). */
-  #order: string[] = []
+  readonly #order: string[] = []
+  /** `#checkpoints[k]` = the state before `#order[k * CHECKPOINT_EVERY]`. */
+  readonly #checkpoints: MembershipState[] = [EMPTY_MEMBERSHIP_STATE]
   readonly #heads = new Set<string>()
-  #current: MembershipState = EMPTY
+  #current: MembershipState = EMPTY_MEMBERSHIP_STATE
   readonly #cache = new Map<string, { state: MembershipState; past: Set<string> }>()
   readonly #maxNonce = new Map<string, number>()
+  /** nonce key → ids of the ops using it (more than one only for concurrent ops). */
+  readonly #byNonce = new Map<string, string[]>()
 
   constructor(contextId: Uint8Array) {
     this.contextId = contextId
@@ -137,7 +66,7 @@ export class MembershipLog {
 
   /** Number of ops in the DAG (admitted, effective or not). */
   get size(): number {
-    return this.#ops.size
+    return this.#entries.size
   }
 
   /** The state at all known heads. */
@@ -152,28 +81,34 @@ export class MembershipLog {
 
   /** True when the op with this hex id is in the DAG. */
   has(idHex: string): boolean {
-    return this.#ops.has(idHex)
+    return this.#entries.has(idHex)
   }
 
   /** The op with this hex id. */
   get(idHex: string): MembershipOp | undefined {
-    return this.#ops.get(idHex)
+    return this.#entries.get(idHex)?.op
   }
 
   /** All ops in the deterministic order. */
   ops(): MembershipOp[] {
-    return this.#order.map((id) => this.#ops.get(id)!)
+    return this.#order.map((id) => this.#entries.get(id)!.op)
   }
 
-  /** The next unused nonce for a signer (one more than the largest it has used). */
+  /**
+   * The next unused nonce for a signer (one more than the largest it has used). Throws `InvalidOp`
+   * when that would exceed `Number.MAX_SAFE_INTEGER` (no op could carry it).
+   */
   nextNonce(signer: Uint8Array): number {
     const n = this.#maxNonce.get(hex(signer))
-    return n === undefined ? 1 : n + 1
+    const next = n === undefined ? 1 : n + 1
+    if (!Number.isSafeInteger(next))
+      throw new InvalidOp('the signer has used the largest nonce', { details: { nonce: n } })
+    return next
   }
 
   /** Parent ids (hex) of `op` that are not in the DAG. */
   missingParents(op: MembershipOp): string[] {
-    return op.parents.map(hex).filter((p) => !this.#ops.has(p))
+    return op.parents.map(hex).filter((p) => !this.#entries.has(p))
   }
 
   /**
@@ -193,13 +128,24 @@ export class MembershipLog {
     while (stack.length > 0) {
       const id = stack.pop()!
       if (past.has(id)) continue
-      const op = this.#ops.get(id)
-      if (!op) throw new Error(`membership op ${id} is not known`)
+      const e = this.#entries.get(id)
+      if (!e) throw new Error(`membership op ${id} is not known`)
       past.add(id)
-      for (const p of op.parents) stack.push(hex(p))
+      for (const p of e.parents) stack.push(p)
     }
-    const s = clone(EMPTY)
-    for (const id of this.#order) if (past.has(id)) applyOp(s, this.#ops.get(id)!)
+    // The order's longest prefix inside the past is shared with the full order: start at its checkpoint.
+    let prefix = 0
+    while (prefix < this.#order.length && past.has(this.#order[prefix]!)) prefix++
+    const k = this.#checkpointAtOrBefore(prefix)
+    const s = cloneMembershipState(this.#checkpoints[k]!)
+    let left = past.size - k * CHECKPOINT_EVERY
+    for (let i = k * CHECKPOINT_EVERY; i < this.#order.length && left > 0; i++) {
+      const id = this.#order[i]!
+      if (!past.has(id)) continue
+      left--
+      const e = this.#entries.get(id)!
+      applyMembershipOp(s, e, this.#nonceUsedBefore(e, i, past))
+    }
     const entry = { state: s as MembershipState, past }
     this.#cache.set(key, entry)
     if (this.#cache.size > CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value as string)
@@ -207,22 +153,44 @@ export class MembershipLog {
   }
 
   /**
-   * Checks authority of `op` in its causal past (parents must be known, signature already verified).
-   * Throws `InvalidOp` (wrong context, second Create, nonce reuse) or `MissingCapability`.
+   * Checks authority of `op` in its causal past (parents must be known, signature already verified,
+   * a BindWallet's wallet proof already checked). Throws `InvalidOp` (wrong context, nonce not a safe
+   * integer ≥ 0, second Create, nonce reuse, BindWallet not signed by its identity), `NotAMember`
+   * (BindWallet by a non-member) or `MissingCapability`.
    */
   check(op: MembershipOp): void {
     if (compareBytes(op.contextId, this.contextId) !== 0) throw new InvalidOp('op belongs to another context')
+    if (!Number.isSafeInteger(op.nonce) || op.nonce < 0)
+      throw new InvalidOp('nonce must be a safe integer ≥ 0', { details: { nonce: op.nonce } })
     if (op.kind.type === 'Create') {
-      if (this.#ops.size > 0) throw new InvalidOp('the context already has its Create op')
+      if (this.#entries.size > 0) throw new InvalidOp('the context already has its Create op')
       if (compareBytes(op.signerId, this.contextId) !== 0)
         throw new InvalidOp('Create must be signed by the context key')
       return
     }
-    const { state } = this.stateAt(op.parents.map(hex))
-    const refused = authority(state, op)
+    if (op.kind.type === 'BindWallet' && compareBytes(op.kind.identity, op.signerId) !== 0)
+      throw new InvalidOp('BindWallet must be signed by the identity it binds')
+    const e = opEntry(op)
+    const sameNonce = this.#byNonce.get(e.nonceKey) ?? []
+    let refused: string | undefined
+    if (this.#extendsAll(e.parents)) {
+      // The usual case: the op's causal past is everything known, whose state is the current one.
+      refused = authorityRefusal(this.#current, op, sameNonce.length > 0)
+    } else {
+      const { state, past } = this.stateAt(e.parents)
+      refused = authorityRefusal(
+        state,
+        op,
+        sameNonce.some((id) => past.has(id)),
+      )
+    }
     if (!refused) return
-    const need = requiredCapability(op.kind.type)!
     if (refused.startsWith('nonce')) throw new InvalidOp(refused, { details: { nonce: op.nonce } })
+    const need = requiredCapability(op.kind.type)
+    if (need === undefined)
+      throw new NotAMember(`${refused}: ${op.kind.type} needs a member`, {
+        details: { member: e.signer, kind: op.kind.type },
+      })
     throw new MissingCapability(`${refused}: ${op.kind.type} needs ${need}`, {
       details: { capability: need, kind: op.kind.type },
     })
@@ -230,65 +198,67 @@ export class MembershipLog {
 
   /** Adds an op that passed {@link MembershipLog.check}; updates order, heads and current state. */
   add(op: MembershipOp): void {
-    const id = hex(op.id)
-    if (this.#ops.has(id)) return
-    const parents = op.parents.map(hex)
-    const extendsAll = parents.length === this.#heads.size && parents.every((p) => this.#heads.has(p))
-    this.#ops.set(id, op)
-    for (const p of parents) this.#heads.delete(p)
-    this.#heads.add(id)
-    const signer = hex(op.signerId)
-    this.#maxNonce.set(signer, Math.max(this.#maxNonce.get(signer) ?? 0, op.nonce))
+    const e = opEntry(op)
+    if (this.#entries.has(e.id)) return
+    const extendsAll = this.#extendsAll(e.parents)
+    const pos = extendsAll ? this.#order.length : this.#insertionPoint(e)
+    this.#entries.set(e.id, e)
+    const sameNonce = this.#byNonce.get(e.nonceKey)
+    if (sameNonce) sameNonce.push(e.id)
+    else this.#byNonce.set(e.nonceKey, [e.id])
+    for (const p of e.parents) this.#heads.delete(p)
+    this.#heads.add(e.id)
+    this.#maxNonce.set(e.signer, Math.max(this.#maxNonce.get(e.signer) ?? 0, op.nonce))
     if (extendsAll) {
-      // Descends from every known op: it is last in the order, so apply it on top.
-      this.#order.push(id)
-      const s = clone(this.#current)
-      applyOp(s, op)
+      // Descends from every known op: last in the order, applied on top (states handed out never change).
+      if (pos % CHECKPOINT_EVERY === 0) this.#checkpoints[pos / CHECKPOINT_EVERY] = this.#current
+      this.#order.push(e.id)
+      const s = cloneMembershipState(this.#current)
+      applyMembershipOp(s, e, sameNonce !== undefined)
       this.#current = s
       return
     }
-    this.#order = this.#topologicalOrder()
-    const s = clone(EMPTY)
-    for (const i of this.#order) applyOp(s, this.#ops.get(i)!)
+    this.#order.splice(pos, 0, e.id)
+    const k = this.#checkpointAtOrBefore(pos)
+    this.#checkpoints.length = k + 1 // later checkpoints lie after the insertion
+    let s: MutableMembershipState = cloneMembershipState(this.#checkpoints[k]!)
+    for (let i = k * CHECKPOINT_EVERY; i < this.#order.length; i++) {
+      if (i % CHECKPOINT_EVERY === 0 && i > k * CHECKPOINT_EVERY) {
+        this.#checkpoints[i / CHECKPOINT_EVERY] = s
+        s = cloneMembershipState(s)
+      }
+      const next = this.#entries.get(this.#order[i]!)!
+      applyMembershipOp(s, next, this.#nonceUsedBefore(next, i))
+    }
     this.#current = s
   }
 
-  #topologicalOrder(): string[] {
-    const children = new Map<string, string[]>()
-    const waiting = new Map<string, number>()
-    const ready: string[] = []
-    for (const [id, op] of this.#ops) {
-      waiting.set(id, op.parents.length)
-      if (op.parents.length === 0) ready.push(id)
-      for (const p of op.parents) {
-        const ph = hex(p)
-        const list = children.get(ph)
-        if (list) list.push(id)
-        else children.set(ph, [id])
-      }
-    }
-    const order: string[] = []
-    ready.sort()
-    while (ready.length > 0) {
-      const id = ready.shift()!
-      order.push(id)
-      for (const c of children.get(id) ?? []) {
-        const left = waiting.get(c)! - 1
-        waiting.set(c, left)
-        if (left === 0) insertSorted(ready, c)
-      }
-    }
-    return order
+  /** The last checkpoint taken at or before position `pos` (one exists for every position < size). */
+  #checkpointAtOrBefore(pos: number): number {
+    return Math.min(Math.floor(pos / CHECKPOINT_EVERY), this.#checkpoints.length - 1)
   }
-}
 
-function insertSorted(list: string[], v: string): void {
-  let lo = 0
-  let hi = list.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (list[mid]! < v) lo = mid + 1
-    else hi = mid
+  #extendsAll(parents: readonly string[]): boolean {
+    return parents.length === this.#heads.size && parents.every((p) => this.#heads.has(p))
   }
-  list.splice(lo, 0, v)
+
+  /**
+   * Where Kahn's order (smallest ready id first) puts a new op without children: it becomes ready
+   * after its last parent, and is taken at the first step whose op has a larger id.
+   */
+  #insertionPoint(e: OpEntry): number {
+    const parents = new Set(e.parents)
+    let last = this.#order.length - 1
+    while (last >= 0 && !parents.has(this.#order[last]!)) last--
+    let pos = last + 1 // just after the last parent
+    while (pos < this.#order.length && this.#order[pos]! < e.id) pos++
+    return pos
+  }
+
+  /** Whether an op at position `i` of the order (among `within`, default all) reuses an earlier op's nonce. */
+  #nonceUsedBefore(e: OpEntry, i: number, within?: ReadonlySet<string>): boolean {
+    const same = this.#byNonce.get(e.nonceKey)!
+    if (same.length === 1) return false // the usual case
+    return same.some((id) => id !== e.id && (!within || within.has(id)) && this.#order.indexOf(id) < i)
+  }
 }

@@ -41,6 +41,11 @@ export const ConfigSchema = T.Object(
         bodyLimit: T.Integer({ minimum: 1024, default: 1_048_576 }),
         /** Require the admin token on the public `/v1` routes too. */
         protectProofs: T.Boolean({ default: false }),
+        /**
+         * Addresses of reverse proxies whose `X-Forwarded-For` names the client (fastify `trustProxy`:
+         * comma-separated IPs or CIDRs). Default none: the client is the connection's peer.
+         */
+        trustProxy: T.Optional(T.String({ minLength: 1, maxLength: 1024 })),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -91,6 +96,43 @@ export const ConfigSchema = T.Object(
         prefix: T.String({ default: 'mero', minLength: 1 }),
         /** Run anchoring workers in this process (false when `merod worker` processes do it). */
         runWorkers: T.Boolean({ default: true }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    auth: T.Object(
+      {
+        /** Sign-in domain wallets show and sign (RFC 3986 authority); default: the API's host:port. */
+        domain: T.Optional(T.String({ minLength: 1, maxLength: 253 })),
+        /** Sign-in URI; default `http://<domain>`. */
+        uri: T.Optional(T.String({ minLength: 1, maxLength: 512 })),
+        /** One line of EIP-4361 `statement` characters (RFC 3986 reserved / unreserved and spaces). */
+        statement: T.String({
+          default: 'Sign in to this mero node.',
+          minLength: 1,
+          maxLength: 256,
+          pattern: "^[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;= ]+$",
+        }),
+        /** Lifetime of a sign-in challenge, ms (at most 10 min, DESIGN §8). */
+        challengeTtlMs: T.Integer({ minimum: 10_000, maximum: 600_000, default: 300_000 }),
+        /** Most challenges outstanding at once. */
+        maxChallenges: T.Integer({ minimum: 1, default: 10_000 }),
+        accessTokenSec: T.Integer({ minimum: 60, default: 3600 }),
+        refreshTokenSec: T.Integer({ minimum: 300, default: 2_592_000 }),
+        /**
+         * Requests per client address to each public sign-in route (`/auth/challenge`, `/auth/token`,
+         * `/auth/refresh`) per window; beyond it `RateLimited` (429). `max: 0` turns the limit off.
+         */
+        rateLimit: T.Object(
+          {
+            max: T.Integer({ minimum: 0, default: 60 }),
+            windowMs: T.Integer({ minimum: 1000, maximum: 3_600_000, default: 60_000 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        /** CAIP-10 wallet accounts that get `admin` when they sign in. */
+        admins: T.Array(T.String({ minLength: 3, maxLength: 256 }), { default: [] }),
+        /** Permissions of any other wallet that signs in (default none: an operator grants them). */
+        signInPermissions: T.Array(T.String({ minLength: 1, maxLength: 512 }), { default: [] }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -3,6 +3,7 @@
  * Keys are raw: a 32-byte public key and a 32-byte secret seed.
  */
 import crypto, { type KeyObject } from 'node:crypto'
+import { ED25519_TORSION_SUBGROUP } from '@noble/curves/ed25519'
 import { InvalidEncoding } from './errors.ts'
 
 /** A raw Ed25519 key pair. */
@@ -77,6 +78,40 @@ export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Ui
   } catch {
     return false
   }
+}
+
+// The y coordinates (sign bit cleared) of the eight small-order points.
+const SMALL_ORDER_Y = new Set(
+  ED25519_TORSION_SUBGROUP.map((h) => {
+    const b = Buffer.from(h, 'hex')
+    b[31]! &= 0x7f
+    return b.toString('hex')
+  }),
+)
+
+/** A point encoding {@link verifyStrict} refuses as key or `R`: small order, or `y` ≥ p (non-canonical). */
+function weakPoint(encoding: Uint8Array): boolean {
+  const b = Buffer.from(encoding)
+  b[31]! &= 0x7f
+  if (SMALL_ORDER_Y.has(b.toString('hex'))) return true
+  // y ≥ p = 2^255 − 19: 0x7f, thirty 0xff, then the low byte ≥ 0xed.
+  return b[31] === 0x7f && b[0]! >= 0xed && b.subarray(1, 31).every((x) => x === 0xff)
+}
+
+/**
+ * Strict Ed25519 (RFC 8032 with canonical encodings, the rules of `ed25519-dalek`'s `verify_strict`):
+ * {@link verify}, and a public key or `R` that is a small-order point, or whose `y` is not below p, is
+ * refused first — with the identity point as key, OpenSSL accepts `R` = identity, `s = 0` for every
+ * message. (OpenSSL itself refuses `s` ≥ L and compares `R` by its encoding.) Use it wherever the key
+ * comes from the party being authenticated. False (never throws) on any malformed input.
+ *
+ * @example
+ * verifyStrict(walletKey, hash, signature) // false for a weak key, whatever the message
+ */
+export function verifyStrict(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== 32 || signature.length !== 64) return false
+  if (weakPoint(publicKey) || weakPoint(signature.subarray(0, 32))) return false
+  return verify(publicKey, message, signature)
 }
 
 /** Async verify: runs on the thread pool, so both cores verify in parallel (~1.5× throughput). */

@@ -41,6 +41,7 @@ export type ErrorKind =
   | 'conflict' // 409
   | 'too-large' // 413
   | 'unsupported-media-type' // 415
+  | 'rate-limited' // 429
   | 'unavailable' // 503
   | 'internal' // 500
 
@@ -52,6 +53,7 @@ const STATUS: Record<ErrorKind, number> = {
   conflict: 409,
   'too-large': 413,
   'unsupported-media-type': 415,
+  'rate-limited': 429,
   unavailable: 503,
   internal: 500,
 }
@@ -261,6 +263,103 @@ export class PermanentJobFailure extends defineError(
   'A job failed in a way retries cannot fix; it is marked failed at once.',
 ) {}
 export class QueueClosed extends defineError('QueueClosed', 'unavailable', 'The job queue was closed.') {}
+
+// ── sign-in and sessions ──────────────────────────────────────────────────────────────────────
+export class ChallengeNotFound extends defineError(
+  'ChallengeNotFound',
+  'unauthorized',
+  'No sign-in challenge with that nonce was issued by this node (or it was pruned after expiring).',
+) {}
+export class NonceReused extends defineError(
+  'NonceReused',
+  'unauthorized',
+  'The challenge nonce was already presented once; nonces are single use (replay refused).',
+) {}
+export class ChallengeExpired extends defineError(
+  'ChallengeExpired',
+  'unauthorized',
+  'The sign-in challenge expired before it was presented.',
+) {}
+export class ChallengeNotYetValid extends defineError(
+  'ChallengeNotYetValid',
+  'unauthorized',
+  'The sign-in challenge is not valid yet (its Not Before time is in the future).',
+) {}
+export class DomainMismatch extends defineError(
+  'DomainMismatch',
+  'unauthorized',
+  "The signed message names another domain than this node's sign-in domain.",
+) {}
+export class UriMismatch extends defineError(
+  'UriMismatch',
+  'unauthorized',
+  "The signed message names another URI than this node's sign-in URI.",
+) {}
+export class ChainMismatch extends defineError(
+  'ChainMismatch',
+  'unauthorized',
+  'The signed message or signature is for another chain than the challenge.',
+) {}
+export class MessageMismatch extends defineError(
+  'MessageMismatch',
+  'unauthorized',
+  'The signed message differs from the challenge this node issued (account, statement, times or resources).',
+) {}
+export class InvalidSignInMessage extends defineError(
+  'InvalidSignInMessage',
+  'invalid',
+  "The sign-in message does not follow its chain's format (EIP-4361, CAIP-122, NEP-413, SEP-10, SNIP-12).",
+) {}
+export class WalletSignatureInvalid extends defineError(
+  'WalletSignatureInvalid',
+  'unauthorized',
+  'The wallet signature does not verify for the account: wrong key, tampered message, or the account (contract, signers, access keys) does not accept it.',
+) {}
+export class AccountKeyUnverifiable extends defineError(
+  'AccountKeyUnverifiable',
+  'unauthorized',
+  "The signing key's authority over the account can only be checked on chain, and no RPC for that chain is configured.",
+) {}
+export class TooManyChallenges extends defineError(
+  'TooManyChallenges',
+  'unavailable',
+  'Too many sign-in challenges are outstanding on this node; retry after some expire.',
+) {}
+export class RateLimited extends defineError(
+  'RateLimited',
+  'rate-limited',
+  'Too many requests to this route from one address; retry after the time in the Retry-After header.',
+) {}
+export class UnsupportedChain extends defineError(
+  'UnsupportedChain',
+  'invalid',
+  'Sign-in is not supported for that CAIP-2 namespace.',
+) {}
+export class TokenInvalid extends defineError(
+  'TokenInvalid',
+  'unauthorized',
+  'The bearer token is malformed, forged, of the wrong type or expired.',
+) {}
+export class TokenRevoked extends defineError(
+  'TokenRevoked',
+  'unauthorized',
+  'The token, its session family, its client key or its root key was revoked.',
+) {}
+export class RefreshTokenReused extends defineError(
+  'RefreshTokenReused',
+  'unauthorized',
+  'A refresh token was presented a second time; its whole token family is now revoked.',
+) {}
+export class UnknownKey extends defineError(
+  'UnknownKey',
+  'not-found',
+  'No root key or client key with that id.',
+) {}
+export class InvalidPermission extends defineError(
+  'InvalidPermission',
+  'invalid',
+  'A permission does not follow the grammar (admin, context:execute[ctx,identity,method], …).',
+) {}
 
 // ── generic ───────────────────────────────────────────────────────────────────────────────────
 export class NotFound extends defineError('NotFound', 'not-found', 'The route or resource does not exist.') {}

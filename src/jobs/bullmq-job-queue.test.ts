@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { defer } from '../../test/helpers/defer.ts'
 import { deleteRedisKeys, redisKeysUnder } from '../../test/helpers/redis-keys.ts'
 import { createBullmqJobQueue, decodeBullmqName, encodeBullmqName } from './bullmq-job-queue.ts'
 import type { JobEvent, JobQueue } from './job-queue.ts'
@@ -81,9 +82,10 @@ describe('bullmq job queue', () => {
   it('a worker in another process runs the jobs this one adds; the events come back here; SIGTERM closes it cleanly', {
     skip,
     timeout: 60_000,
-  }, async () => {
+  }, async (ctx) => {
     const t = harness()
     const q = await t.setup()
+    defer(ctx, () => t.teardown()) // first registered: the keys go after the worker process is gone
     const queue = 'anchor-eip155_1'
     const child = spawn(
       process.execPath,
@@ -95,36 +97,39 @@ describe('bullmq job queue', () => {
       },
     )
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-    try {
-      for await (const line of createInterface({ input: child.stdout })) if (line === 'ready') break
-      const events: JobEvent[] = []
-      const n = 5
-      const done = new Promise<void>((resolve) => {
-        q.onEvent(queue, (e) => {
-          events.push(e)
-          if (events.filter((x) => x.type === 'completed').length === n) resolve()
-        })
-      })
-      for (let i = 0; i < n; i++)
-        await q.add(queue, { id: `anchor:eip155:1:0x0${i}`, name: 'anchor', data: { n: i } })
-      await done
-      for (let i = 0; i < n; i++) {
-        const id = `anchor:eip155:1:0x0${i}`
-        assert.deepEqual(
-          events.filter((e) => e.jobId === id),
-          [
-            { type: 'progress', jobId: id, value: { pid: child.pid } },
-            { type: 'completed', jobId: id, result: { pid: child.pid, doubled: 2 * i } },
-          ],
-        )
+    // Killed whatever happens (a failure, or a timeout while the body still waits).
+    defer(ctx, async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL')
+        await exited
       }
-      assert.deepEqual(await q.counts(queue), { waiting: 0, active: 0, delayed: 0, completed: n, failed: 0 })
-      child.kill('SIGTERM')
-      assert.equal(await exited, 0)
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-      await t.teardown()
+    })
+    for await (const line of createInterface({ input: child.stdout })) if (line === 'ready') break
+    const events: JobEvent[] = []
+    const n = 5
+    const done = new Promise<void>((resolve) => {
+      q.onEvent(queue, (e) => {
+        events.push(e)
+        if (events.filter((x) => x.type === 'completed').length === n) resolve()
+      })
+    })
+    for (let i = 0; i < n; i++)
+      await q.add(queue, { id: `anchor:eip155:1:0x0${i}`, name: 'anchor', data: { n: i } })
+    await done
+    for (let i = 0; i < n; i++) {
+      const id = `anchor:eip155:1:0x0${i}`
+      assert.deepEqual(
+        events.filter((e) => e.jobId === id),
+        [
+          { type: 'progress', jobId: id, value: { pid: child.pid } },
+          { type: 'completed', jobId: id, result: { pid: child.pid, doubled: 2 * i } },
+        ],
+      )
     }
+    assert.deepEqual(await q.counts(queue), { waiting: 0, active: 0, delayed: 0, completed: n, failed: 0 })
+    child.kill('SIGTERM')
+    assert.equal(await exited, 0)
+    await t.teardown()
     assert.deepEqual(await keysUnder(t.prefix()), [], 'teardown leaves no keys behind')
   })
 })

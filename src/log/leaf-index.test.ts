@@ -4,6 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { waitFor } from '../../test/helpers/child-process.ts'
+import { defer } from '../../test/helpers/defer.ts'
 import { openStore, type Section, type Store, section } from '../store/store.ts'
 import { LeafIndex } from './leaf-index.ts'
 
@@ -103,12 +105,26 @@ describe('LeafIndex', () => {
     await again.close()
   })
 
-  it('covers only what reached a run when it was not closed (the log re-adds the rest)', async () => {
+  it('covers only what reached a run when it was not closed (the log re-adds the rest)', async (t) => {
     const s = fresh()
     const index = await LeafIndex.open(s, small)
+    // Closed only when the test ends (the section is not used afterwards), so its background writes
+    // have finished before the store closes.
+    defer(t, () => index.close())
     index.add(0, hashesFor(0, 20))
-    await new Promise((r) => setTimeout(r, 200)) // let the full tables be written
+    // Let the two full tables be written (after the quiet period) and merged into one run of 16.
+    await waitFor(
+      'the full tables to be written and merged',
+      async () => {
+        const indexed = await s.get('m/indexed')
+        if (!indexed) return false
+        const covered = Number(new DataView(indexed.buffer, indexed.byteOffset, 8).getBigUint64(0))
+        return covered === 16 && (await runKeys(s)).length === 1
+      },
+      { timeoutMs: 20_000, intervalMs: 10 },
+    )
     const reopened = await LeafIndex.open(s, small) // as after a crash: the last partial table was in memory only
+    defer(t, () => reopened.close())
     assert.equal(reopened.covered, 16)
     reopened.add(16, hashesFor(16, 20))
     for (let i = 0; i < 20; i++) assert.equal(reopened.lookup(h(i)), i)

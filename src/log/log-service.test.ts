@@ -3,6 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { waitFor } from '../../test/helpers/child-process.ts'
+import { defer } from '../../test/helpers/defer.ts'
 import { signLeaf } from '../attest/leaf.ts'
 import { bytesEqual } from '../core/bytes.ts'
 import { generateKeyPair } from '../core/ed25519.ts'
@@ -34,7 +36,9 @@ async function open(
   opts: { intervalMs?: number; maxLeaves?: number } = {},
 ) {
   const dir = await mkdtemp(join(tmpdir(), 'mero-logsvc-'))
+  defer(t, () => rm(dir, { recursive: true, force: true }))
   const store = await openStore(dir)
+  defer(t, () => store.close())
   const log = await LogService.open({
     store,
     nodeKey,
@@ -44,11 +48,7 @@ async function open(
     logger: silentLogger(),
     authorize: (f) => !bytesEqual(f.attester, stranger.publicKey),
   })
-  t.after(async () => {
-    await log.close()
-    await store.close()
-    await rm(dir, { recursive: true, force: true })
-  })
+  defer(t, () => log.close())
   return log
 }
 
@@ -113,12 +113,18 @@ test('the timer cuts a checkpoint every interval; maxLeaves cuts at once', async
   const seen: number[] = []
   timed.onCheckpoint((cp) => seen.push(cp.treeSize))
   await timed.ingest([leaf(1)])
+  await waitFor('the timer to cut a checkpoint', () => seen.length > 0, { timeoutMs: 20_000, intervalMs: 10 })
+  // A few more intervals with no growth: the timer must not cut another checkpoint.
   await new Promise((r) => setTimeout(r, 150))
   assert.deepEqual(seen, [1])
   const eager = await open(t, { maxLeaves: 4 })
   const eagerSeen: number[] = []
   eager.onCheckpoint((cp) => eagerSeen.push(cp.treeSize))
   await eager.ingest([leaf(1), leaf(2), leaf(3), leaf(4)])
-  await new Promise((r) => setTimeout(r, 50))
+  // The cut starts with the ingest (not awaited by it); the interval is 60 s, so only maxLeaves can cut it.
+  await waitFor('maxLeaves to cut a checkpoint', () => eagerSeen.length > 0, {
+    timeoutMs: 20_000,
+    intervalMs: 10,
+  })
   assert.deepEqual(eagerSeen, [4])
 })

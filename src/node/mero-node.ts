@@ -12,7 +12,11 @@ import { anchorQueueName, createAnchorJobHandler } from '../anchor/anchor-job.ts
 import { AnchorScheduler } from '../anchor/anchor-scheduler.ts'
 import { buildApi } from '../api/build-api.ts'
 import { Attester } from '../attest/attester.ts'
+import { AuthService } from '../auth/auth-service.ts'
+import { AuthStore } from '../auth/auth-store.ts'
+import { walletProofCheck } from '../auth/wallet-proof.ts'
 import type { ChainAdapter } from '../chain/chain-adapter.ts'
+import type { SignInScheme } from '../chain/sign-in-scheme.ts'
 import { ContextManager } from '../context/context-manager.ts'
 import { fromHex, toBase58, toHex } from '../core/bytes.ts'
 import type { Config } from '../core/config.ts'
@@ -37,6 +41,8 @@ export interface MeroNodeOptions {
   jobs?: JobQueue
   /** Listen on `config.api` (default true); false builds the API for `inject()` only. */
   listen?: boolean
+  /** Wallet sign-in schemes by CAIP-2 namespace (the CLI wires them from `adapters/`). */
+  signInSchemes?: ReadonlyMap<string, () => Promise<SignInScheme>>
 }
 
 /** Reads a secret file, or creates it with `make()` (mode 0600). */
@@ -112,7 +118,24 @@ export class MeroNode {
     const store = await openStore(join(config.dataDir, 'db'))
     const origin = config.log.origin ?? `mero/${toBase58(nodeKey.publicKey)}`
 
-    const contexts = await ContextManager.open({ store, limits: config.limits, logger })
+    let listening: (() => string) | undefined
+    const auth = new AuthService({
+      config,
+      store: await AuthStore.open(section(store, 'auth')),
+      nodeKey,
+      schemes: options.signInSchemes ?? new Map(),
+      adapters,
+      origin: () => {
+        const url = new URL(listening?.() ?? `http://${config.api.host}:${config.api.port}`)
+        return { domain: url.host, uri: url.origin }
+      },
+    })
+    const contexts = await ContextManager.open({
+      store,
+      limits: config.limits,
+      logger,
+      walletProofCheck: walletProofCheck(auth),
+    })
     const jobs =
       options.jobs ??
       (config.jobs.redisUrl
@@ -202,6 +225,7 @@ export class MeroNode {
       config,
       logger,
       adminToken,
+      auth,
       nodeKey: nodeKey.publicKey,
       contexts,
       proofs,
@@ -234,6 +258,7 @@ export class MeroNode {
       unsubscribe,
     )
     if (options.listen !== false) await api.listen({ host: config.api.host, port: config.api.port })
+    listening = () => node.url
     logger.info({ url: node.url, origin, nodeKey: toBase58(nodeKey.publicKey) }, 'node started')
     return node
   }

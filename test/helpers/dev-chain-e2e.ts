@@ -13,6 +13,7 @@ import { type ApiClient, apiClient } from '../../bin/api-client.ts'
 import type { DevChainKind } from '../../bin/chain-adapters.ts'
 import { runDev } from '../../bin/commands/dev.ts'
 import { verifyWithRpcs } from '../../bin/commands/verify.ts'
+import type { RenderedChallenge, SignInProof } from '../../src/chain/sign-in-scheme.ts'
 import type { Proof } from '../../src/proof/proof-types.ts'
 
 /** The dev chain as {@link DevChainE2E.otherContract} sees it. */
@@ -34,6 +35,15 @@ export interface DevChainE2E {
   readonly label: string
   /** Another anchor contract on the same chain (deployed for real where the chain has contracts). */
   otherContract(chain: DevChainUnderTest): Promise<string>
+  /** A wallet of this chain that signs in to the node (through the node's own adapter for on-chain checks). */
+  wallet?(chain: DevChainUnderTest): Promise<DevChainWallet>
+}
+
+/** A test wallet as `test/helpers/*-test-wallet.ts` make them. */
+export interface DevChainWallet {
+  readonly chainId: string
+  readonly account: string
+  sign(rendered: RenderedChallenge): Promise<SignInProof>
 }
 
 /** How long the anchor may take to become final. */
@@ -41,10 +51,10 @@ const FINAL_WITHIN_MS = 60_000
 
 /**
  * Runs the end-to-end check (see the module comment) inside test `t`; everything it starts is stopped
- * and its data folder removed by `t.after`. Give the test a timeout of about 90 s.
+ * and its data folder removed by `t.after`. Give the test a timeout of about 180 s (a loaded CI machine).
  *
  * @example
- * test('merod dev on NEAR: …', { timeout: 90_000 }, (t) =>
+ * test('merod dev on NEAR: …', { timeout: 180_000 }, (t) =>
  *   runDevChainE2E(t, { kind: 'near', chainId: 'near:localnet', label: 'NEAR', otherContract: deployOther }))
  */
 export async function runDevChainE2E(t: TestContext, e2e: DevChainE2E): Promise<void> {
@@ -82,6 +92,32 @@ export async function runDevChainE2E(t: TestContext, e2e: DevChainE2E): Promise<
   const tampered = await verifyWithRpcs(proof, rpcs, new Map([[CHAIN, other]]))
   assert.equal(tampered.ok, false)
   assert.equal(check(tampered, `anchor.${CHAIN}`)?.ok, false)
+
+  if (e2e.wallet) {
+    // The wallet signs in to merod dev, whose sign-in checks go through the dev chain's adapter.
+    const wallet = await e2e.wallet({
+      rpcUrl: chain.rpcUrl,
+      contract: chain.contract,
+      dataDir: join(data, e2e.kind),
+    })
+    const post = async (path: string, body: object, headers: Record<string, string> = {}) => {
+      const r = await fetch(`${summary.api}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      })
+      return { status: r.status, json: (await r.json()) as { data: Record<string, unknown> } }
+    }
+    const ch = await post('/auth/challenge', { chainId: wallet.chainId, account: wallet.account })
+    assert.equal(ch.status, 200, JSON.stringify(ch.json))
+    const rendered = ch.json.data as unknown as RenderedChallenge
+    const tok = await post('/auth/token', { chainId: wallet.chainId, ...(await wallet.sign(rendered)) })
+    assert.equal(tok.status, 200, JSON.stringify(tok.json))
+    const me = await fetch(`${summary.api}/auth/me`, {
+      headers: { authorization: `Bearer ${tok.json.data.accessToken}` },
+    })
+    assert.equal(((await me.json()) as { data: { account: string } }).data.account, wallet.account)
+  }
 }
 
 /** Creates a context and writes three keys to it; resolves with its id and resulting state root. */

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryChain, type MemoryChain } from '../../src/chain/memory-chain-adapter.ts'
+import type { SignInScheme } from '../../src/chain/sign-in-scheme.ts'
 import { loadConfig } from '../../src/core/config.ts'
 import { MeroNode } from '../../src/node/mero-node.ts'
 
@@ -19,7 +20,12 @@ export interface MemoryNodeHarness {
 
 /** Starts a node whose checkpoints are anchored on an in-memory chain where it is registered. */
 export async function startMemoryNode(
-  options: { intervalMs?: number; dataDir?: string; chain?: MemoryChain } = {},
+  options: {
+    intervalMs?: number
+    dataDir?: string
+    chain?: MemoryChain
+    signInSchemes?: ReadonlyMap<string, () => Promise<SignInScheme>>
+  } = {},
 ): Promise<MemoryNodeHarness> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'mero-node-')))
   const chain = options.chain ?? createMemoryChain()
@@ -32,7 +38,13 @@ export async function startMemoryNode(
     ],
   })
   const adapter = chain.adapter()
-  const start = () => MeroNode.start({ config, adapters: [adapter], listen: false })
+  const start = () =>
+    MeroNode.start({
+      config,
+      adapters: [adapter],
+      listen: false,
+      ...(options.signInSchemes ? { signInSchemes: options.signInSchemes } : {}),
+    })
   let node = await start()
   await adapter.registerNode(node.nodeKey.publicKey, 'test node')
   const h: MemoryNodeHarness = {
