@@ -37,8 +37,21 @@ async function setup(t: import('node:test').TestContext, anchorEveryMs = 0) {
   const chain = createMemoryChain()
   const adapter = chain.adapter()
   await adapter.registerNode(new Uint8Array(32).fill(1), 'node')
-  const open = async () => {
+  /** `ackDelayMs`: every write lands at once but is acknowledged that much later (a busy machine). */
+  const open = async ({ ackDelayMs = 0 } = {}) => {
     const store = await openStore(join(dir, 'db'))
+    if (ackDelayMs > 0) {
+      const sublevel = store.sublevel.bind(store)
+      store.sublevel = ((name: string, o: object) => {
+        const sub = sublevel(name, o)
+        const put = sub.put.bind(sub)
+        sub.put = (async (...a: Parameters<typeof put>) => {
+          await put(...a)
+          await new Promise((r) => setTimeout(r, ackDelayMs))
+        }) as typeof sub.put
+        return sub
+      }) as typeof store.sublevel
+    }
     const closeStore = once(() => store.close())
     defer(t, closeStore)
     const jobs = createEmbeddedJobQueue({ section: section(store, 'jobs') })
@@ -141,5 +154,21 @@ test('reconciliations never overlap: two at once re-queue a reorged anchor once'
   assert.deepEqual(moved, [1, 0, 0], 'the first run re-queued it; the runs after it found it queued')
   await until(async () => (await s.scheduler.get(chain.chainId, root(9)))?.state === 'final')
   assert.equal(chain.transactionCount('mem:owner'), 2, 'anchored once more, not once per reconciliation')
+  await s.close()
+})
+
+test('reconcile and counts include a state change written but not yet acknowledged', async (t) => {
+  const { chain, open } = await setup(t)
+  const s = await open({ ackDelayMs: 300 })
+  await s.scheduler.onCheckpoint({ treeSize: 11, rootHash: root(11) })
+  await until(async () => (await s.scheduler.get(chain.chainId, root(11)))?.state === 'final') // stored, not acked
+  assert.equal((await s.scheduler.counts())[chain.chainId]?.final, 1)
+  chain.reorg(1)
+  assert.equal(
+    await s.scheduler.reconcile(),
+    1,
+    'the reorged anchor is found although its write was still in flight',
+  )
+  await until(async () => (await s.scheduler.get(chain.chainId, root(11)))?.state === 'final')
   await s.close()
 })

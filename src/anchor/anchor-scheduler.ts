@@ -275,6 +275,8 @@ export class AnchorScheduler {
   private async reconcileOnce(now: number): Promise<number> {
     const readers = this.opts.readers
     if (!readers) return 0
+    // A state update already under way (its record written, `recent` not yet told) is part of this run.
+    await this.writeChain
     const window = this.opts.reorgWindowMs ?? 600_000
     let moved = 0
     const candidates: AnchorRecord[] = []
@@ -366,6 +368,7 @@ export class AnchorScheduler {
 
   /** Counts of anchors by chain and state (metrics; kept in memory, no scan). */
   async counts(): Promise<Record<string, Record<AnchorState, number>>> {
+    await this.writeChain // updates already under way are counted
     const out: Record<string, Record<AnchorState, number>> = {}
     for (const [chainId, m] of this.stateCounts) out[chainId] = { ...m }
     return out
