@@ -172,3 +172,40 @@ test('reconcile and counts include a state change written but not yet acknowledg
   await until(async () => (await s.scheduler.get(chain.chainId, root(11)))?.state === 'final')
   await s.close()
 })
+
+/** Checkpoints of tree sizes 1..`n`, as the log lists them. */
+const checkpoints = (n: number) => (min: number) =>
+  (async function* () {
+    for (let i = Math.max(min, 1); i <= n; i++) yield { treeSize: i, rootHash: root(i) }
+  })()
+
+test('resume: every checkpoint cut after the last recorded one is anchored (a crash lost their records)', async (t) => {
+  const { chain, open } = await setup(t)
+  let s = await open()
+  await s.scheduler.onCheckpoint({ treeSize: 1, rootHash: root(1) })
+  await until(async () => (await s.scheduler.get(chain.chainId, root(1)))?.state === 'final')
+  await s.close()
+  s = await open() // checkpoints 2..4 were cut, then kill -9 before any was recorded
+  await s.scheduler.resume({ treeSize: 4, rootHash: root(4) }, checkpoints(4))
+  for (const i of [2, 3, 4])
+    await until(async () => (await s.scheduler.get(chain.chainId, root(i)))?.state === 'final')
+  assert.equal(chain.transactionCount('mem:owner'), 5, 'registerNode + one anchor for each of 1..4')
+  await s.scheduler.resume({ treeSize: 4, rootHash: root(4) }, checkpoints(4)) // again: nothing new
+  assert.equal((await s.scheduler.counts())[chain.chainId]?.queued ?? 0, 0)
+  assert.equal(chain.transactionCount('mem:owner'), 5)
+  await s.close()
+})
+
+test('resume on a chain with a cadence anchors only the latest checkpoint', async (t) => {
+  const { chain, open } = await setup(t, 300)
+  let s = await open()
+  await s.scheduler.onCheckpoint({ treeSize: 1, rootHash: root(1) })
+  await until(async () => (await s.scheduler.get(chain.chainId, root(1)))?.state === 'final')
+  await s.close()
+  s = await open()
+  await s.scheduler.resume({ treeSize: 4, rootHash: root(4) }, checkpoints(4))
+  assert.equal(await s.scheduler.get(chain.chainId, root(2)), undefined)
+  assert.equal(await s.scheduler.get(chain.chainId, root(3)), undefined)
+  await until(async () => (await s.scheduler.get(chain.chainId, root(4)))?.state === 'final')
+  await s.close()
+})

@@ -78,6 +78,8 @@ export class AnchorScheduler {
   private readonly byTreeSize: Section
   private readonly opts: AnchorSchedulerOptions
   private readonly lastQueuedAt = new Map<string, number>()
+  /** The largest tree size queued per chain. */
+  private readonly lastTreeSize = new Map<string, number>()
   private readonly stateCounts = new Map<string, Record<AnchorState, number>>()
   /** Tree sizes queued for anchoring on any chain, ascending (proof assembly looks them up without I/O). */
   private readonly anchoredSizes: number[] = []
@@ -105,7 +107,10 @@ export class AnchorScheduler {
         opts.jobs.onEvent(anchorQueueName(chain.chainId), (e) => void s.onJobEvent(chain.chainId, e)),
       )
     }
-    for await (const k of s.byTreeSize.keys()) s.noteAnchoredSize(Number(k.split(' ')[0]))
+    for await (const k of s.byTreeSize.keys()) {
+      const [size, chainId] = k.split(' ') as [string, string]
+      s.noteAnchoredSize(Number(size), chainId)
+    }
     for await (const [, v] of s.records.iterator()) {
       const r = JSON.parse(dec.decode(v)) as AnchorRecord
       s.count(r.chainId, r.state, 1)
@@ -129,6 +134,27 @@ export class AnchorScheduler {
       loop()
     }
     return s
+  }
+
+  /**
+   * After a (re)start: queues what a crash may have left unscheduled, since an idle node cuts no later
+   * checkpoint to cover it. A chain that anchors every checkpoint gets each one cut after the last it
+   * recorded; every chain gets `latest` (as a new checkpoint: a no-op when it is recorded).
+   */
+  async resume(
+    latest: AnchorableCheckpoint | undefined,
+    checkpointsFrom: (minTreeSize: number) => AsyncIterable<AnchorableCheckpoint>,
+  ): Promise<void> {
+    if (!latest) return
+    for (const chain of this.opts.chains) {
+      const last = this.lastTreeSize.get(chain.chainId)
+      if (chain.anchorEveryMs !== 0 || last === undefined) continue
+      for await (const cp of checkpointsFrom(last + 1)) {
+        if (cp.treeSize >= latest.treeSize) break
+        await this.queue(chain, cp, Date.now())
+      }
+    }
+    await this.onCheckpoint(latest)
   }
 
   /** Called for each new checkpoint: queues it on every chain whose cadence is due. */
@@ -194,7 +220,7 @@ export class AnchorScheduler {
         value: enc.encode(cp.rootHash),
       },
     ])
-    this.noteAnchoredSize(cp.treeSize)
+    this.noteAnchoredSize(cp.treeSize, chain.chainId)
     this.count(r.chainId, r.state, 1)
     this.opts.onChange?.(r, undefined)
     await this.enqueueJob(r, false)
@@ -357,7 +383,8 @@ export class AnchorScheduler {
     for (let i = lo; i < a.length; i++) yield a[i]!
   }
 
-  private noteAnchoredSize(size: number): void {
+  private noteAnchoredSize(size: number, chainId: string): void {
+    this.lastTreeSize.set(chainId, Math.max(this.lastTreeSize.get(chainId) ?? 0, size))
     const a = this.anchoredSizes
     if (a.length === 0 || a[a.length - 1]! < size) a.push(size)
     else if (!a.includes(size)) {

@@ -194,15 +194,14 @@ export class MeroNode {
       }),
       contexts.onStateMutation(() => metrics?.deltasApplied.inc()),
     ]
-    // A kill -9 between a checkpoint cut and its anchor record leaves the newest checkpoint unscheduled,
-    // and an idle node cuts no later one to cover its leaves: schedule it again (a no-op when recorded).
+    // A kill -9 between a checkpoint cut and its anchor record leaves checkpoints unscheduled.
     let latest: StoredCheckpoint | undefined
     try {
       latest = log.latestCheckpoint()
     } catch (e) {
       if (!(e instanceof UnknownCheckpoint)) throw e
     }
-    if (latest) await anchors.onCheckpoint(latest)
+    await anchors.resume(latest, (min) => log.checkpointsFrom(min))
     const workers: JobWorker[] = []
     if (config.jobs.runWorkers) {
       for (const c of config.chains) {
