@@ -35,6 +35,17 @@ function signed(source: Keypair, seq: bigint, name: string, maxTime = 0): string
   return tx.toEnvelope().toXDR('base64')
 }
 
+/** Resolves once the devnet holds `n` transactions for the next ledger. */
+const queued = (net: StellarDevnet, n: number) =>
+  waitFor(`${n} queued transactions`, () => net.pending() >= n, { timeoutMs: 10_000 })
+
+/** `submission` (answered at its ledger's close), with the ledger closed by hand once it is queued. */
+async function closedWith<T>(net: StellarDevnet, submission: Promise<T>): Promise<T> {
+  await queued(net, 1)
+  await net.closeLedger()
+  return submission
+}
+
 const post = (url: string, envelope: string) =>
   fetch(`${url}/transactions`, {
     method: 'POST',
@@ -44,19 +55,19 @@ const post = (url: string, envelope: string) =>
 
 describe('stellar devnet robustness', { timeout: 30_000 }, () => {
   it('allows one pending transaction per source account: a second one gets 503 TRY_AGAIN_LATER', async () => {
-    const { net, server } = await start({ blockMs: 1000 })
+    const { net, server } = await start({ blockMs: 0 }) // ledgers close by hand: both land before one
     const k = Keypair.random()
-    await net.fund(k.publicKey())
+    await closedWith(net, net.fund(k.publicKey()))
     const seq = BigInt((await server.loadAccount(k.publicKey())).sequenceNumber())
-    const [first, second] = await Promise.all([
-      post(net.url, signed(k, seq, 'a')),
-      post(net.url, signed(k, seq + 1n, 'b')),
-    ])
-    assert.equal(first.status, 200)
+    const first = post(net.url, signed(k, seq, 'a'))
+    await queued(net, 1)
+    const second = await post(net.url, signed(k, seq + 1n, 'b'))
     assert.equal(second.status, 503)
     assert.equal(((await second.json()) as { extras: { status: string } }).extras.status, 'TRY_AGAIN_LATER')
+    assert.equal(net.pending(), 1, 'the second was not queued')
+    assert.equal((await closedWith(net, first)).status, 200)
     // Once the first is in a ledger, the second goes through.
-    assert.equal((await post(net.url, signed(k, seq + 1n, 'b'))).status, 200)
+    assert.equal((await closedWith(net, post(net.url, signed(k, seq + 1n, 'b')))).status, 200)
   })
 
   it('a failed state save answers 503 instead of success, is logged, and the ledger timer keeps running', async () => {
@@ -99,11 +110,11 @@ describe('stellar devnet robustness', { timeout: 30_000 }, () => {
   })
 
   it('a transaction that fails the re-check at close is recorded failed, charged its fee and its sequence', async () => {
-    const { net, server } = await start({ blockMs: 1000 })
+    const { net, server } = await start({ blockMs: 0 }) // ledgers close by hand: both land in one
     const k = Keypair.random()
     const c = Keypair.random()
-    await net.fund(k.publicKey())
-    await net.fund(c.publicKey())
+    await closedWith(net, net.fund(k.publicKey()))
+    await closedWith(net, net.fund(c.publicKey()))
     const kSeq = BigInt((await server.loadAccount(k.publicKey())).sequenceNumber())
     const cSeq = BigInt((await server.loadAccount(c.publicKey())).sequenceNumber())
     const before = (await server.loadAccount(k.publicKey())).balances[0]!.balance
@@ -118,7 +129,10 @@ describe('stellar devnet robustness', { timeout: 30_000 }, () => {
       .build()
     lock.sign(c, k)
     const first = post(net.url, lock.toEnvelope().toXDR('base64'))
+    await queued(net, 1)
     const second = post(net.url, signed(k, kSeq, 'late'))
+    await queued(net, 2) // valid when queued: K's master key still signs
+    await net.closeLedger()
     assert.equal((await first).status, 200)
     const r = await second
     assert.equal(r.status, 400)

@@ -33,7 +33,7 @@ export interface StellarDevnetOptions {
   readonly port?: number
   /** Folder for the ledger state; omit to keep it in memory only. */
   readonly dataDir?: string
-  /** Ledger close interval, ms (default 1000). */
+  /** Ledger close interval, ms (default 1000); 0 closes ledgers only on {@link StellarDevnet.closeLedger}. */
   readonly blockMs?: number
   /** Network passphrase (default the standalone network's). */
   readonly passphrase?: string
@@ -59,6 +59,10 @@ export interface StellarDevnet {
   readonly root: Keypair
   /** Latest closed ledger. */
   ledger(): number
+  /** Transactions waiting for the next ledger. */
+  pending(): number
+  /** Closes a ledger now (besides the timer's); resolves once it is closed and saved. */
+  closeLedger(): Promise<void>
   /** Every envelope accepted into a ledger, base64 XDR (for cross-checks in tests). */
   acceptedEnvelopes(): readonly string[]
   /** Funds `account` from the root account like friendbot; resolves once its ledger closed. */
@@ -211,12 +215,14 @@ export async function startStellarDevnet(options: StellarDevnetOptions = {}): Pr
   }
 
   let closing: Promise<void> = Promise.resolve()
-  const timer = setInterval(() => {
+  const closeNext = (): Promise<void> => {
     // A throw must never become an unhandled rejection (it would take merod down with it).
     closing = closing.then(closeLedger).catch((e: unknown) => {
       log(`stellar devnet: closing ledger ${ledger} failed: ${String(e).slice(0, 200)}`)
     })
-  }, blockMs)
+    return closing
+  }
+  const timer = blockMs > 0 ? setInterval(closeNext, blockMs) : undefined
 
   const submit = (envelope: string, internal = false): Promise<Outcome> => {
     // Horizon's submission is idempotent: an envelope already in a ledger gets its saved result, and
@@ -303,6 +309,8 @@ export async function startStellarDevnet(options: StellarDevnetOptions = {}): Pr
     passphrase,
     root,
     ledger: () => ledger,
+    pending: () => queue.length,
+    closeLedger: () => (stopped ? Promise.resolve() : closeNext()),
     acceptedEnvelopes: () => accepted,
     fund,
     async stop() {
