@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import WebSocket from 'ws'
-import { AuthService } from '../auth/auth-service.ts'
+import { AuthService, CHALLENGES_PER_CLIENT } from '../auth/auth-service.ts'
 import { AuthStore } from '../auth/auth-store.ts'
 import { CLIENT_KEY_CHAIN, clientKeyAccount } from '../auth/client-key-scheme.ts'
 import { testSign, testWallet, testWalletScheme } from '../auth/test-wallet-scheme.ts'
@@ -339,6 +339,24 @@ test('the public sign-in routes are limited per client address; beyond it RateLi
       200,
       'admin routes unaffected',
     )
+})
+
+test('outstanding challenges are capped per client address over HTTP: one address cannot starve the others', async (t) => {
+  const { app } = await setup(t, { auth: { rateLimit: { max: 0 } } })
+  const w = testWallet()
+  const challenge = (remoteAddress: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/auth/challenge',
+      remoteAddress,
+      payload: { chainId: 'tst:net', account: w.account },
+    })
+  for (let i = 0; i < CHALLENGES_PER_CLIENT; i++) assert.equal((await challenge('127.0.0.2')).statusCode, 200)
+  const over = await challenge('127.0.0.2')
+  assert.equal(over.statusCode, 429, over.body)
+  assert.equal(over.json().error.name, 'RateLimited')
+  assert.ok(Number(over.headers['retry-after']) > 0, 'Retry-After: when its oldest challenge expires')
+  assert.equal((await challenge('127.0.0.3')).statusCode, 200, 'another address is not affected')
 })
 
 test('rateLimit.max 0 turns the sign-in limit off', async (t) => {

@@ -156,7 +156,7 @@ export function authRoutes(
         },
       },
       async (request) => {
-        const { challenge, rendered } = await service.challenge(request.body)
+        const { challenge, rendered } = await service.challenge({ ...request.body, client: request.ip })
         return {
           data: { ...challenge, format: challenge.format ?? request.body.format ?? 'default', ...rendered },
         }

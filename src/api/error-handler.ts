@@ -90,6 +90,9 @@ export function logIfFault(logger: Logger, error: MeroError, request: FastifyReq
 export function sendError(reply: FastifyReply, error: MeroError): FastifyReply {
   const status = httpStatusOf(error.kind)
   if (status === 401) reply.header('www-authenticate', 'Bearer realm="mero"')
+  const wait = error.details.retryAfterMs
+  if (status === 429 && typeof wait === 'number' && !reply.hasHeader('retry-after'))
+    reply.header('retry-after', String(Math.ceil(wait / 1000)))
   return reply.code(status).send({ error: error.toJSON() } satisfies ErrorResponseBody)
 }
 

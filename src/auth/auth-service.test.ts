@@ -6,6 +6,7 @@ import { test } from 'node:test'
 import { toBase58 } from '../core/bytes.ts'
 import { loadConfig } from '../core/config.ts'
 import { generateKeyPair } from '../core/ed25519.ts'
+import type { RateLimited } from '../core/errors.ts'
 import { openStore, type Store, section } from '../store/store.ts'
 import { AuthService, CHALLENGES_PER_CLIENT } from './auth-service.ts'
 import { AuthStore } from './auth-store.ts'
@@ -253,9 +254,7 @@ test('one client cannot hold more than its share of challenges', async (t) => {
     await ctx.service.challenge({ chainId: 'tst:net', account: w.account, client: '10.0.0.1' })
   await assert.rejects(
     ctx.service.challenge({ chainId: 'tst:net', account: w.account, client: '10.0.0.1' }),
-    {
-      name: 'TooManyChallenges',
-    },
+    (e: RateLimited) => e.name === 'RateLimited' && Number(e.details.retryAfterMs) > 0,
   )
   await ctx.service.challenge({ chainId: 'tst:net', account: w.account, client: '10.0.0.2' })
 })

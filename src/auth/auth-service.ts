@@ -28,6 +28,7 @@ import {
   InvalidInput,
   MessageMismatch,
   NonceReused,
+  RateLimited,
   TooManyChallenges,
   UnsupportedChain,
   UriMismatch,
@@ -215,8 +216,15 @@ export class AuthService {
     const client = request.client ?? ''
     const mine = this.#byClient.get(client) ?? new Set<string>()
     this.#dropSettled(mine, now)
-    if (mine.size >= CHALLENGES_PER_CLIENT)
-      throw new TooManyChallenges(`at most ${CHALLENGES_PER_CLIENT} outstanding challenges per client`)
+    if (mine.size >= CHALLENGES_PER_CLIENT) {
+      let first = Number.POSITIVE_INFINITY
+      for (const n of mine)
+        first = Math.min(first, this.#o.store.challenges.get(n)?.challenge.expiresAt ?? now)
+      throw new RateLimited(
+        `at most ${CHALLENGES_PER_CLIENT} outstanding sign-in challenges per client address; retry when one expires`,
+        { details: { max: CHALLENGES_PER_CLIENT, retryAfterMs: Math.max(0, first - now) + 1 } },
+      )
+    }
     if (this.#pending(now) >= this.#o.config.auth.maxChallenges)
       throw new TooManyChallenges('too many outstanding sign-in challenges')
     // A wallet-binding challenge says so in its statement (one binding per challenge).

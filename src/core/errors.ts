@@ -328,7 +328,7 @@ export class TooManyChallenges extends defineError(
 export class RateLimited extends defineError(
   'RateLimited',
   'rate-limited',
-  'Too many requests to this route from one address; retry after the time in the Retry-After header.',
+  'Too many requests (or outstanding sign-in challenges) from one address; retry after the time in the Retry-After header.',
 ) {}
 export class UnsupportedChain extends defineError(
   'UnsupportedChain',
