@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
-import { Writable } from 'node:stream'
+import { type AddressInfo, connect } from 'node:net'
+import { PassThrough, Writable } from 'node:stream'
 import { test } from 'node:test'
 import { pino } from 'pino'
 import { Counter } from 'prom-client'
 import { InvalidInput } from '../core/errors.ts'
 import { buildApi } from './build-api.ts'
+import { answerClientError } from './error-handler.ts'
 import { FAKE_ADMIN_TOKEN, type FakeApi, fakeApiDeps } from './fake-api-deps.ts'
 
 const auth = { authorization: `Bearer ${FAKE_ADMIN_TOKEN}` }
@@ -259,4 +261,72 @@ test('the OpenAPI document at /docs/json lists every route with its schemas; /do
   assert.deepEqual(doc.paths['/admin-api/contexts'].get.security, [{ bearer: [] }])
   const ui = await app.inject({ method: 'GET', url: '/docs' })
   assert.ok(ui.statusCode === 200 || ui.statusCode === 302, `docs UI answered ${ui.statusCode}`)
+})
+
+/** Sends raw bytes to the listening app and ends its side, then reads until the connection closes. */
+async function raw(port: number, chunks: string[]): Promise<string> {
+  const socket = connect(port, '127.0.0.1')
+  const received: Buffer[] = []
+  socket.on('data', (b) => received.push(b))
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+  socket.on('error', () => {}) // the server may reset after answering
+  for (const c of chunks) socket.write(c)
+  socket.end()
+  await closed
+  return Buffer.concat(received).toString()
+}
+
+const parse = (answer: string) => {
+  const status = Number(answer.split(' ')[1])
+  const body = answer.slice(answer.indexOf('\r\n\r\n') + 4)
+  return { status, error: (JSON.parse(body) as { error: { name: string } }).error }
+}
+
+test('what the HTTP layer refuses before a route gets the same {error: {name}} shape, and is not logged as a fault', async (t) => {
+  const lines: string[] = []
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk))
+      cb()
+    },
+  })
+  const { app } = await setup(t, {}, (f) => {
+    f.deps.logger = pino({ level: 'warn' }, sink)
+  })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as AddressInfo
+  // a bad %-escape in a path (fastify answers it before routing)
+  const badUrl = parse(
+    await raw(port, ['GET /admin-api/root-keys/%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']),
+  )
+  assert.deepEqual([badUrl.status, badUrl.error.name], [400, 'InvalidInput'])
+  // a request line node's parser refuses
+  const garbage = parse(await raw(port, ['NOT HTTP AT ALL\r\n\r\n']))
+  assert.deepEqual([garbage.status, garbage.error.name], [400, 'InvalidInput'])
+  // headers over node's limit
+  const big = parse(
+    await raw(port, [`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(70_000)}\r\n\r\n`]),
+  )
+  assert.deepEqual([big.status, big.error.name], [431, 'HeadersTooLarge'])
+  // a client that leaves in the middle of its body: nobody to answer, nothing to log
+  const gone = connect(port, '127.0.0.1')
+  gone.write(
+    'POST /auth/challenge HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"cha',
+  )
+  await new Promise((r) => setTimeout(r, 100))
+  gone.destroy()
+  await stillServes(app)
+  await new Promise((r) => setTimeout(r, 100))
+  assert.doesNotMatch(lines.join(''), /API fault/, 'client mistakes are not faults of the node')
+})
+
+test('a request slower than the timeout is answered 408 RequestTimeout in the same shape', async () => {
+  const written: string[] = []
+  const socket = new PassThrough()
+  socket.on('data', (b) => written.push(String(b)))
+  const err = Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' })
+  answerClientError(err, socket)
+  const answer = parse(written.join(''))
+  assert.deepEqual([answer.status, answer.error.name], [408, 'RequestTimeout'])
+  assert.ok(socket.destroyed)
 })

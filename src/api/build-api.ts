@@ -11,7 +11,7 @@ import { adminRoutes } from './admin-routes.ts'
 import type { ApiDeps } from './api-deps.ts'
 import { authRoutes } from './auth-routes.ts'
 import { bearerCheck } from './bearer-auth.ts'
-import { installErrorHandling } from './error-handler.ts'
+import { answerClientError, installErrorHandling, sendError, toMeroError } from './error-handler.ts'
 import { jsonRpcRoute } from './jsonrpc-route.ts'
 import { keyAdminRoutes } from './key-admin-routes.ts'
 import { proofRoutes } from './proof-routes.ts'
@@ -43,6 +43,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // node checks request timeouts on this interval (default 30 s: a slow body got its 408 after ~80 s)
+    http: { connectionsCheckingInterval: 1000 },
+    clientErrorHandler: answerClientError,
+    // a bad %-escape or an over-long path parameter: the same error shape as every other answer
+    frameworkErrors: (err, _request, reply) => sendError(reply, toMeroError(err, { bodyLimit })),
     ...(config.api.trustProxy ? { trustProxy: config.api.trustProxy } : {}),
   })
   app.setValidatorCompiler(validatorCompiler)

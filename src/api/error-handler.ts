@@ -4,8 +4,11 @@
  * ({@link httpStatusOf}) and the body is `{error: {name, message, details}}`. Unexpected faults become
  * `Internal` with a generic message; their cause goes to the log, never to the client.
  */
+import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
+  HeadersTooLarge,
   httpStatusOf,
   Internal,
   InvalidInput,
@@ -13,6 +16,7 @@ import {
   type MeroError,
   NotFound,
   PayloadTooLarge,
+  RequestTimeout,
   UnsupportedMediaType,
 } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
@@ -73,6 +77,11 @@ export function toMeroError(
   // Other framework client errors (bad content-length, bad URL encoding, …): fastify's own messages are generic.
   if (status !== undefined && status >= 400 && status < 500 && fastifyCode(err)?.startsWith('FST_'))
     return new InvalidInput((err as FastifyError).message, { details: { code: fastifyCode(err) } })
+  // The client went away while its body was being read: its fault, nobody to answer.
+  if (status !== undefined && status >= 400 && status < 500 && fastifyCode(err) === 'ECONNRESET')
+    return new InvalidInput('the client closed the connection before its body arrived', {
+      details: { code: 'ECONNRESET' },
+    })
   return new Internal('internal error', { cause: err })
 }
 
@@ -94,6 +103,28 @@ export function sendError(reply: FastifyReply, error: MeroError): FastifyReply {
   if (status === 429 && typeof wait === 'number' && !reply.hasHeader('retry-after'))
     reply.header('retry-after', String(Math.ceil(wait / 1000)))
   return reply.code(status).send({ error: error.toJSON() } satisfies ErrorResponseBody)
+}
+
+/**
+ * Answers what node's HTTP parser refuses before fastify sees a request (malformed request line or
+ * headers, headers too large, a request slower than the timeout) in the same `{error: {name, …}}`
+ * shape: pass as fastify's `clientErrorHandler`.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const error =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new RequestTimeout('the request did not arrive in time')
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? new HeadersTooLarge('the request line or headers are too large')
+        : new InvalidInput('malformed HTTP request', { details: { code: String(err.code ?? '') } })
+  const status = httpStatusOf(error.kind)
+  const body = JSON.stringify({ error: error.toJSON() } satisfies ErrorResponseBody)
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    )
+  socket.destroy()
 }
 
 /**

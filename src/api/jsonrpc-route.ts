@@ -27,10 +27,12 @@ export const JsonRpcCode = {
   Unauthorized: -32001,
   Forbidden: -32003,
   NotFound: -32004,
+  Timeout: -32008,
   Conflict: -32009,
   TooLarge: -32013,
   UnsupportedMediaType: -32015,
   RateLimited: -32029,
+  HeadersTooLarge: -32031,
   Unavailable: -32050,
 } as const
 
@@ -39,10 +41,12 @@ const CODE_OF_KIND: Record<ErrorKind, number> = {
   unauthorized: JsonRpcCode.Unauthorized,
   forbidden: JsonRpcCode.Forbidden,
   'not-found': JsonRpcCode.NotFound,
+  timeout: JsonRpcCode.Timeout,
   conflict: JsonRpcCode.Conflict,
   'too-large': JsonRpcCode.TooLarge,
   'unsupported-media-type': JsonRpcCode.UnsupportedMediaType,
   'rate-limited': JsonRpcCode.RateLimited,
+  'headers-too-large': JsonRpcCode.HeadersTooLarge,
   unavailable: JsonRpcCode.Unavailable,
   internal: JsonRpcCode.InternalError,
 }

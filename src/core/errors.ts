@@ -38,10 +38,12 @@ export type ErrorKind =
   | 'unauthorized' // 401
   | 'forbidden' // 403
   | 'not-found' // 404
+  | 'timeout' // 408
   | 'conflict' // 409
   | 'too-large' // 413
   | 'unsupported-media-type' // 415
   | 'rate-limited' // 429
+  | 'headers-too-large' // 431
   | 'unavailable' // 503
   | 'internal' // 500
 
@@ -50,10 +52,12 @@ const STATUS: Record<ErrorKind, number> = {
   unauthorized: 401,
   forbidden: 403,
   'not-found': 404,
+  timeout: 408,
   conflict: 409,
   'too-large': 413,
   'unsupported-media-type': 415,
   'rate-limited': 429,
+  'headers-too-large': 431,
   unavailable: 503,
   internal: 500,
 }
@@ -101,6 +105,16 @@ export class InvalidEncoding extends defineError(
   'InvalidEncoding',
   'invalid',
   'A base58, hex or base64 string does not decode, or decodes to the wrong length.',
+) {}
+export class RequestTimeout extends defineError(
+  'RequestTimeout',
+  'timeout',
+  'The request (headers and body) did not arrive within the API request timeout (30 s).',
+) {}
+export class HeadersTooLarge extends defineError(
+  'HeadersTooLarge',
+  'headers-too-large',
+  'The request line or headers exceed what the HTTP server accepts.',
 ) {}
 export class PayloadTooLarge extends defineError(
   'PayloadTooLarge',
