@@ -15,7 +15,7 @@ import { nearSignInScheme } from '../adapters/near/near-sign-in.ts'
 import { starknetSignInScheme } from '../adapters/starknet/starknet-sign-in-scheme.ts'
 import { stellarSignInScheme } from '../adapters/stellar/stellar-sign-in.ts'
 import { buildApi } from '../src/api/build-api.ts'
-import { fakeApiDeps } from '../src/api/fake-api-deps.ts'
+import { FAKE_ADMIN_TOKEN, fakeApiDeps } from '../src/api/fake-api-deps.ts'
 import { AuthService } from '../src/auth/auth-service.ts'
 import { AuthStore } from '../src/auth/auth-store.ts'
 import type { ChainAdapter } from '../src/chain/chain-adapter.ts'
@@ -153,7 +153,7 @@ async function harness(c: ChainCase, t: { after(fn: () => Promise<void>): void }
     assert.equal(r.statusCode, status, r.body)
     assert.equal(r.json().error.name, name, r.body)
   }
-  return { wallet, clock, challenge, token, expectError }
+  return { app, wallet, clock, challenge, token, expectError }
 }
 
 for (const c of CASES) {
@@ -167,6 +167,19 @@ for (const c of CASES) {
       assert.equal(r.json().data.account, wallet.account)
       assert.equal(r.json().data.method, c.method)
     })
+    if (c.scheme.namespace === 'eip155')
+      await t.test('the operator finds the root key by any case of the address', async () => {
+        const lower = wallet.account.toLowerCase()
+        assert.notEqual(lower, wallet.account, 'the recorded account is EIP-55 mixed case')
+        const r = await h.app.inject({
+          method: 'PUT',
+          url: `/admin-api/root-keys/${encodeURIComponent(lower)}/permissions`,
+          headers: { authorization: `Bearer ${FAKE_ADMIN_TOKEN}` },
+          payload: { permissions: ['proofs'] },
+        })
+        assert.equal(r.statusCode, 200, r.body)
+        assert.equal(r.json().data.account, wallet.account)
+      })
     await t.test('replay: NonceReused', async () => {
       const proof = await wallet.sign(await h.challenge())
       assert.equal((await h.token(proof)).statusCode, 200)

@@ -116,7 +116,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     { prefix: '/admin-api' },
   )
   if (service) {
-    await app.register(keyAdminRoutes(service.keys, auth), { prefix: '/admin-api' })
+    await app.register(
+      keyAdminRoutes(service.keys, auth, (a) => service.canonicalAccount(a)),
+      { prefix: '/admin-api' },
+    )
     await app.register(authRoutes(service, auth, config.auth.rateLimit), { prefix: '/auth' })
   }
   await app.register(jsonRpcRoute({ contexts: deps.contexts, logger, bodyLimit }, auth))

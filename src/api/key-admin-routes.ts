@@ -36,9 +36,14 @@ const Revoked = dataOf(T.Object({ revoked: T.Boolean() }))
  * The key administration routes (register with `{prefix: '/admin-api'}`).
  *
  * @example
- * await app.register(keyAdminRoutes(auth.keys, routeAuth(check, auth)), { prefix: '/admin-api' })
+ * await app.register(keyAdminRoutes(auth.keys, routeAuth(check, auth), (a) => auth.canonicalAccount(a)), { prefix: '/admin-api' })
  */
-export function keyAdminRoutes(keys: KeyRegistry, auth: RouteAuth): FastifyPluginAsync {
+export function keyAdminRoutes(
+  keys: KeyRegistry,
+  auth: RouteAuth,
+  /** An account as its root key is recorded (`AuthService.canonicalAccount`): any case of an address finds it. */
+  canonical: (account: string) => Promise<string> = async (a) => a,
+): FastifyPluginAsync {
   return async (app) => {
     app.addHook('onRequest', authHook(auth))
 
@@ -74,7 +79,8 @@ export function keyAdminRoutes(keys: KeyRegistry, auth: RouteAuth): FastifyPlugi
         const beyond = request.body.permissions.filter((x) => !auth.allows(p, x))
         if (beyond.length > 0)
           throw new Forbidden('cannot grant permissions the caller does not hold', { details: { beyond } })
-        return { data: await keys.setRootPermissions(request.params.account, request.body.permissions) }
+        const account = await canonical(request.params.account)
+        return { data: await keys.setRootPermissions(account, request.body.permissions) }
       },
     )
 
@@ -90,7 +96,7 @@ export function keyAdminRoutes(keys: KeyRegistry, auth: RouteAuth): FastifyPlugi
       },
       async (request) => {
         demand(request, auth, 'keys:manage')
-        await keys.revokeRootKey(request.params.account)
+        await keys.revokeRootKey(await canonical(request.params.account))
         return { data: { revoked: true } }
       },
     )

@@ -135,6 +135,19 @@ export class AuthService {
     return [...this.#schemes.keys()]
   }
 
+  /**
+   * `account` (CAIP-10) as its root key is recorded (e.g. an EIP-55 address for any case of it); as
+   * given when no scheme reads it.
+   */
+  async canonicalAccount(account: string): Promise<string> {
+    const [ns, ref] = account.split(':')
+    try {
+      return (await this.scheme(`${ns}:${ref}`)).normalizeAccount(account)
+    } catch {
+      return account
+    }
+  }
+
   /** The sign-in scheme of a chain id's namespace. Throws `InvalidInput` / `UnsupportedChain`. */
   async scheme(chainId: string): Promise<SignInScheme> {
     if (typeof chainId !== 'string' || !CAIP2.test(chainId))
