@@ -269,3 +269,20 @@ test('outstanding challenges are bounded', async (t) => {
   ctx.clock.now += 20_001 // expired + one TTL of grace: pruned
   await ctx.service.challenge({ chainId: 'tst:net', account: w.account })
 })
+
+test('resources must be RFC 3986 URIs on every chain, before any scheme renders them', async (t) => {
+  const { ctx } = await setup(t)
+  const w = wallet()
+  for (const bad of ['a:%zz', 'a:<>"{}', 'http://[zz]/', 'no scheme', ''])
+    await assert.rejects(
+      ctx.service.challenge({ chainId: 'tst:net', account: w.account, resources: ['mero:ok', bad] }),
+      { name: 'InvalidInput' },
+      bad,
+    )
+  const { challenge } = await ctx.service.challenge({
+    chainId: 'tst:net',
+    account: w.account,
+    resources: ['mero:identity:abc', 'https://example.com/terms?x=1#y'],
+  })
+  assert.deepEqual(challenge.resources, ['mero:identity:abc', 'https://example.com/terms?x=1#y'])
+})

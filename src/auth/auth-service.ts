@@ -8,6 +8,7 @@
  * signature check. A nonce is consumed by its first presentation, whatever the outcome.
  */
 import { randomBytes } from 'node:crypto'
+import { isRfc3986Uri } from '../chain/caip122-message.ts'
 import type { ChainAdapter } from '../chain/chain-adapter.ts'
 import type {
   RenderedChallenge,
@@ -240,6 +241,12 @@ export class AuthService {
     }
     if (this.#pending(now) >= this.#o.config.auth.maxChallenges)
       throw new TooManyChallenges('too many outstanding sign-in challenges')
+    // Every chain's message names resources as URIs (CAIP-122); refuse the rest for all, not per scheme.
+    const notUri = (request.resources ?? []).filter((r) => !isRfc3986Uri(r))
+    if (notUri.length > 0)
+      throw new InvalidInput('every resource must be an RFC 3986 URI', {
+        details: { resources: notUri.slice(0, 8).map((r) => String(r).slice(0, 200)) },
+      })
     // A wallet-binding challenge says so in its statement (one binding per challenge).
     const bindings = (request.resources ?? []).filter((r) => r.startsWith(BIND_RESOURCE))
     if (bindings.length > 1) throw new InvalidInput('one mero:bind resource per challenge')
