@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { rootAccountOf } from '../auth/key-registry.ts'
 import { createWalletProof } from '../auth/wallet-proof.ts'
+import { InvalidInput } from '../core/errors.ts'
 import { adminRoutes } from './admin-routes.ts'
 import type { ApiDeps } from './api-deps.ts'
 import { authRoutes } from './auth-routes.ts'
@@ -58,7 +59,18 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body.length === 0) done(null, undefined)
-    else parseJson(request, body as string, done)
+    else
+      parseJson(request, body as string, (err, value) => {
+        // fastify says "not valid JSON" for valid JSON with a poisoning key too: name the real problem
+        if (err && parsesAsJson(body as string))
+          done(
+            new InvalidInput('request body has a forbidden key (__proto__, or constructor with prototype)', {
+              details: { part: 'body' },
+            }),
+            undefined,
+          )
+        else done(err, value)
+      })
   })
 
   await app.register(swagger, {
@@ -136,4 +148,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   )
   await app.register(wsRoute({ contexts: deps.contexts, logger, bodyLimit }, auth))
   return app as unknown as FastifyInstance
+}
+
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
 }
