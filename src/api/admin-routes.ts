@@ -14,7 +14,15 @@ import { Forbidden, InvalidInput } from '../core/errors.ts'
 import { contextViewBody, decodeId } from './api-codec.ts'
 import type { ContextsApi } from './api-deps.ts'
 import { authHook, demand, type RouteAuth, required } from './route-auth.ts'
-import { b58Id, CapabilitySchema, ContextIdParams, ContextViewJson, dataOf, responses } from './schemas.ts'
+import {
+  b58Id,
+  CapabilitySchema,
+  ContextIdParams,
+  ContextViewJson,
+  dataOf,
+  EmptyBody,
+  responses,
+} from './schemas.ts'
 
 /** Most members added by one `POST …/members` request. */
 export const MAX_MEMBERS_PER_REQUEST = 100
@@ -52,7 +60,6 @@ const CapabilityBody = T.Object(
   },
   { additionalProperties: false },
 )
-const EmptyBody = T.Object({}, { additionalProperties: false })
 const BindingEvidence = T.Object({
   identity: b58Id('Member identity'),
   account: T.String({ description: 'CAIP-10 wallet account' }),

@@ -201,7 +201,11 @@ test('client keys over HTTP: scoped execute, immediate revocation, refresh rotat
   const after = await call('GET', '/auth/me', bearer(again.accessToken))
   assert.equal(after.statusCode, 401)
   assert.equal(after.json().error.name, 'TokenRevoked')
-  // Logout ends the wallet's own session.
+  // Logout takes no body (anything in one is refused, the session kept), and ends the wallet's own session.
+  const odd = await call('POST', '/auth/logout', bearer(s.accessToken), { everything: true })
+  assert.equal(odd.statusCode, 400)
+  assert.equal(odd.json().error.name, 'InvalidInput')
+  assert.equal((await call('GET', '/auth/me', bearer(s.accessToken))).statusCode, 200)
   assert.equal((await call('POST', '/auth/logout', bearer(s.accessToken))).statusCode, 200)
   assert.equal((await call('GET', '/auth/me', bearer(s.accessToken))).statusCode, 401)
 })

@@ -12,7 +12,7 @@ import { clientKeyAccount } from '../auth/client-key-scheme.ts'
 import type { Principal } from '../auth/key-registry.ts'
 import { Forbidden, RateLimited } from '../core/errors.ts'
 import { authHook, type RouteAuth } from './route-auth.ts'
-import { b58Id, dataOf, responses } from './schemas.ts'
+import { b58Id, dataOf, EmptyBody, responses } from './schemas.ts'
 
 const ChainIdSchema = T.String({
   pattern: '^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$',
@@ -226,6 +226,7 @@ export function authRoutes(
           schema: {
             ...secured,
             summary: 'Revoke this session’s token family',
+            body: EmptyBody,
             response: responses(dataOf(T.Object({ revoked: T.Boolean() }))),
           },
         },

@@ -43,6 +43,9 @@ export const ErrorBody = T.Object(
   { description: 'An error: {error: {name, message, details}}' },
 )
 
+/** The body of a route that takes none: absent, or `{}` (anything else is 400 `InvalidInput`). */
+export const EmptyBody = T.Object({}, { additionalProperties: false })
+
 /** Response schemas for a route: the success schema under `status` plus the error body for 4xx/5xx. */
 export function responses(ok: TSchema, status = 200): Record<string, TSchema> {
   return { [status]: ok, '4xx': ErrorBody, '5xx': ErrorBody }
