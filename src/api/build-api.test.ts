@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
 import { type AddressInfo, connect } from 'node:net'
-import { PassThrough, Writable } from 'node:stream'
+import { Writable } from 'node:stream'
 import { test } from 'node:test'
 import { pino } from 'pino'
 import { Counter } from 'prom-client'
 import { InvalidInput } from '../core/errors.ts'
 import { buildApi } from './build-api.ts'
-import { answerClientError } from './error-handler.ts'
 import { FAKE_ADMIN_TOKEN, type FakeApi, fakeApiDeps } from './fake-api-deps.ts'
 
 const auth = { authorization: `Bearer ${FAKE_ADMIN_TOKEN}` }
@@ -323,13 +322,25 @@ test('what the HTTP layer refuses before a route gets the same {error: {name}} s
   assert.doesNotMatch(lines.join(''), /API fault/, 'client mistakes are not faults of the node')
 })
 
-test('a request slower than the timeout is answered 408 RequestTimeout in the same shape', async () => {
-  const written: string[] = []
-  const socket = new PassThrough()
-  socket.on('data', (b) => written.push(String(b)))
-  const err = Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' })
-  answerClientError(err, socket)
-  const answer = parse(written.join(''))
+test('a body slower than api.requestTimeoutMs is answered 408 RequestTimeout in the same shape', {
+  timeout: 20_000,
+}, async (t) => {
+  const { app } = await setup(t, { api: { requestTimeoutMs: 1000 } })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as AddressInfo
+  const socket = connect(port, '127.0.0.1')
+  const received: Buffer[] = []
+  socket.on('data', (b) => received.push(b))
+  socket.on('error', () => {})
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+  // headers complete, then 6 of the 100 body bytes promised, then nothing
+  socket.write(
+    'POST /auth/refresh HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"refr',
+  )
+  await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))])
+  socket.destroy() // when no answer came: lets the app close
+  assert.ok(received.length > 0, 'no answer within 10 s')
+  const answer = parse(Buffer.concat(received).toString())
   assert.deepEqual([answer.status, answer.error.name], [408, 'RequestTimeout'])
-  assert.ok(socket.destroyed)
+  await stillServes(app)
 })

@@ -21,9 +21,6 @@ import { systemRoutes } from './system-routes.ts'
 import { validatorCompiler } from './validator-compiler.ts'
 import { wsRoute } from './ws-route.ts'
 
-/** A request must be complete within this many ms (slow-body protection); answers 408 otherwise. */
-export const API_REQUEST_TIMEOUT_MS = 30_000
-
 /**
  * Builds the API (routes, schemas, OpenAPI at `/docs`, error handling); does not listen.
  * Throws `InvalidInput` when `deps.adminToken` is empty.
@@ -40,12 +37,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit,
-    requestTimeout: API_REQUEST_TIMEOUT_MS,
+    requestTimeout: config.api.requestTimeoutMs,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
-    // node checks request timeouts on this interval (default 30 s: a slow body got its 408 after ~80 s)
-    http: { connectionsCheckingInterval: 1000 },
+    // Node enforces the request timeout on a body only when it is given to the server's constructor (set
+    // later, as fastify does, a slow body was never timed out), and checks it on this interval (default 30 s).
+    http: { requestTimeout: config.api.requestTimeoutMs, connectionsCheckingInterval: 1000 },
     clientErrorHandler: answerClientError,
     // a bad %-escape or an over-long path parameter: the same error shape as every other answer
     frameworkErrors: (err, _request, reply) => sendError(reply, toMeroError(err, { bodyLimit })),

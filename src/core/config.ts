@@ -39,6 +39,8 @@ export const ConfigSchema = T.Object(
         port: T.Integer({ minimum: 0, maximum: 65535, default: 2528 }),
         /** Max request body, bytes. */
         bodyLimit: T.Integer({ minimum: 1024, default: 1_048_576 }),
+        /** A request (headers and body) must arrive within this many ms, else 408 `RequestTimeout`. */
+        requestTimeoutMs: T.Integer({ minimum: 1000, maximum: 600_000, default: 30_000 }),
         /** Require the admin token on the public `/v1` routes too. */
         protectProofs: T.Boolean({ default: false }),
         /**

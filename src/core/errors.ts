@@ -109,7 +109,7 @@ export class InvalidEncoding extends defineError(
 export class RequestTimeout extends defineError(
   'RequestTimeout',
   'timeout',
-  'The request (headers and body) did not arrive within the API request timeout (30 s).',
+  'The request (headers and body) did not arrive within `api.requestTimeoutMs` (default 30 s).',
 ) {}
 export class HeadersTooLarge extends defineError(
   'HeadersTooLarge',
