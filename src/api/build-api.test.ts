@@ -22,6 +22,18 @@ async function setup(
   return { app, fake }
 }
 
+/** A logger whose lines (JSON, at `level` and above) are kept in `lines`. */
+function capturedLogger(level: string) {
+  const lines: string[] = []
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk))
+      cb()
+    },
+  })
+  return { logger: pino({ level }, sink), lines }
+}
+
 async function stillServes(app: Awaited<ReturnType<typeof buildApi>>) {
   const res = await app.inject({ method: 'GET', url: '/health' })
   assert.equal(res.statusCode, 200)
@@ -128,15 +140,9 @@ test('unknown route → 404 NotFound', async (t) => {
 })
 
 test('an unexpected fault → 500 Internal with a generic message; the cause is logged, not returned', async (t) => {
-  const lines: string[] = []
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk))
-      cb()
-    },
-  })
+  const { logger, lines } = capturedLogger('error')
   const { app } = await setup(t, {}, (f) => {
-    f.deps.logger = pino({ level: 'error' }, sink)
+    f.deps.logger = logger
     f.deps.health = async () => {
       throw new Error('db password is hunter2')
     }
@@ -285,15 +291,9 @@ const parse = (answer: string) => {
 }
 
 test('what the HTTP layer refuses before a route gets the same {error: {name}} shape, and is not logged as a fault', async (t) => {
-  const lines: string[] = []
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk))
-      cb()
-    },
-  })
+  const { logger, lines } = capturedLogger('warn')
   const { app } = await setup(t, {}, (f) => {
-    f.deps.logger = pino({ level: 'warn' }, sink)
+    f.deps.logger = logger
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as AddressInfo
