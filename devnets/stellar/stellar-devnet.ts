@@ -61,7 +61,10 @@ export interface StellarDevnet {
   ledger(): number
   /** Transactions waiting for the next ledger. */
   pending(): number
-  /** Closes a ledger now (besides the timer's); resolves once it is closed and saved. */
+  /**
+   * Closes a ledger now (besides the timer's); resolves once it is closed and its save attempted (a failed
+   * save answers that ledger's submitters 503, as on the timer); rejects if closing it throws.
+   */
   closeLedger(): Promise<void>
   /** Every envelope accepted into a ledger, base64 XDR (for cross-checks in tests). */
   acceptedEnvelopes(): readonly string[]
@@ -215,14 +218,16 @@ export async function startStellarDevnet(options: StellarDevnetOptions = {}): Pr
   }
 
   let closing: Promise<void> = Promise.resolve()
+  /** Closes the next ledger after the one closing; the promise rejects when that close fails. */
   const closeNext = (): Promise<void> => {
+    const run = closing.then(closeLedger)
     // A throw must never become an unhandled rejection (it would take merod down with it).
-    closing = closing.then(closeLedger).catch((e: unknown) => {
+    closing = run.catch((e: unknown) => {
       log(`stellar devnet: closing ledger ${ledger} failed: ${String(e).slice(0, 200)}`)
     })
-    return closing
+    return run
   }
-  const timer = blockMs > 0 ? setInterval(closeNext, blockMs) : undefined
+  const timer = blockMs > 0 ? setInterval(() => void closeNext().catch(() => {}), blockMs) : undefined
 
   const submit = (envelope: string, internal = false): Promise<Outcome> => {
     // Horizon's submission is idempotent: an envelope already in a ledger gets its saved result, and

@@ -11,7 +11,7 @@ import { silentLogger } from '../core/logger.ts'
 import { createEmbeddedJobQueue } from '../jobs/embedded-job-queue.ts'
 import { openStore, section } from '../store/store.ts'
 import { anchorQueueName, createAnchorJobHandler } from './anchor-job.ts'
-import { AnchorScheduler } from './anchor-scheduler.ts'
+import { AnchorScheduler, RESUME_BACKFILL_MAX } from './anchor-scheduler.ts'
 
 const root = (i: number) => toHex(sha256(new Uint8Array([i])))
 const until = async (f: () => Promise<boolean>, ms = 20_000) => {
@@ -207,5 +207,23 @@ test('resume on a chain with a cadence anchors only the latest checkpoint', asyn
   assert.equal(await s.scheduler.get(chain.chainId, root(2)), undefined)
   assert.equal(await s.scheduler.get(chain.chainId, root(3)), undefined)
   await until(async () => (await s.scheduler.get(chain.chainId, root(4)))?.state === 'final')
+  await s.close()
+})
+
+test('resume anchors at most the newest RESUME_BACKFILL_MAX unrecorded checkpoints (a long gap is no crash)', async (t) => {
+  const { chain, open } = await setup(t)
+  let s = await open()
+  await s.scheduler.onCheckpoint({ treeSize: 1, rootHash: root(1) })
+  await until(async () => (await s.scheduler.get(chain.chainId, root(1)))?.state === 'final')
+  await s.close()
+  s = await open()
+  const latest = 2 + RESUME_BACKFILL_MAX + 20 // checkpoints 2 … latest − 1 were never recorded
+  await s.scheduler.resume({ treeSize: latest, rootHash: root(latest) }, checkpoints(latest))
+  const firstKept = latest - RESUME_BACKFILL_MAX
+  for (let i = 2; i < firstKept; i++)
+    assert.equal(await s.scheduler.get(chain.chainId, root(i)), undefined, `${i}`)
+  for (let i = firstKept; i <= latest; i++)
+    await until(async () => (await s.scheduler.get(chain.chainId, root(i)))?.state === 'final')
+  assert.equal(chain.transactionCount('mem:owner'), 2 + RESUME_BACKFILL_MAX + 1)
   await s.close()
 })

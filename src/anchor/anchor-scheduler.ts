@@ -72,6 +72,9 @@ const dec = new TextDecoder()
 const recordKey = (chainId: string, root: string) => `${chainId} ${root}`
 const FORWARD: Record<AnchorState, number> = { queued: 0, submitted: 1, included: 2, final: 3, failed: 4 }
 
+/** Most unrecorded checkpoints {@link AnchorScheduler.resume} anchors per chain after a restart. */
+export const RESUME_BACKFILL_MAX = 16
+
 /** Schedules and tracks anchors of this node's checkpoints. */
 export class AnchorScheduler {
   private readonly records: Section
@@ -138,8 +141,10 @@ export class AnchorScheduler {
 
   /**
    * After a (re)start: queues what a crash may have left unscheduled, since an idle node cuts no later
-   * checkpoint to cover it. A chain that anchors every checkpoint gets each one cut after the last it
-   * recorded; every chain gets `latest` (as a new checkpoint: a no-op when it is recorded).
+   * checkpoint to cover it. A chain that anchors every checkpoint gets those cut after the last it
+   * recorded — at most the newest {@link RESUME_BACKFILL_MAX} (a longer gap is not a crash's: a chain
+   * switched to anchoring every checkpoint, say; each would cost a transaction); a chain with no record
+   * yet, or with a cadence, only `latest`. `latest` is queued as a new checkpoint (a no-op when recorded).
    */
   async resume(
     latest: AnchorableCheckpoint | undefined,
@@ -149,10 +154,22 @@ export class AnchorScheduler {
     for (const chain of this.opts.chains) {
       const last = this.lastTreeSize.get(chain.chainId)
       if (chain.anchorEveryMs !== 0 || last === undefined) continue
+      const gap: AnchorableCheckpoint[] = []
+      let skipped = 0
       for await (const cp of checkpointsFrom(last + 1)) {
         if (cp.treeSize >= latest.treeSize) break
-        await this.queue(chain, cp, Date.now())
+        gap.push(cp)
+        if (gap.length > RESUME_BACKFILL_MAX) {
+          gap.shift()
+          skipped++
+        }
       }
+      if (skipped > 0)
+        this.opts.logger.warn(
+          { chainId: chain.chainId, skipped, fromTreeSize: last + 1 },
+          'not anchoring older unrecorded checkpoints (their leaves are covered by later anchors)',
+        )
+      for (const cp of gap) await this.queue(chain, cp, Date.now())
     }
     await this.onCheckpoint(latest)
   }

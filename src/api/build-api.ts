@@ -43,13 +43,23 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Node enforces the request timeout on a body only when it is given to the server's constructor (set
     // later, as fastify does, a slow body was never timed out), and checks it on this interval (default 30 s).
-    http: { requestTimeout: config.api.requestTimeoutMs, connectionsCheckingInterval: 1000 },
+    http: {
+      requestTimeout: config.api.requestTimeoutMs,
+      headersTimeout: config.api.requestTimeoutMs,
+      connectionsCheckingInterval: 1000,
+    },
     clientErrorHandler: answerClientError,
     // a bad %-escape or an over-long path parameter: the same error shape as every other answer
     frameworkErrors: (err, _request, reply) => sendError(reply, toMeroError(err, { bodyLimit })),
     ...(config.api.trustProxy ? { trustProxy: config.api.trustProxy } : {}),
   })
   app.setValidatorCompiler(validatorCompiler)
+  // Answered before its body arrived (401, 413, …): close the connection after the answer, so the rest of
+  // that body is never read as a next request and no late 408 follows on a socket that looks reusable.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.raw.complete === false) reply.header('connection', 'close')
+    return payload
+  })
   installErrorHandling(app, { logger, bodyLimit })
 
   // JSON only (anything else is 415 UnsupportedMediaType); an empty JSON body counts as no body.

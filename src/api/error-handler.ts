@@ -63,6 +63,12 @@ export function toMeroError(
       return new InvalidInput('request body is empty but content-type is application/json', {
         details: { part: 'body' },
       })
+    case 'FST_ERR_BAD_URL':
+      return new InvalidInput('the URL has a malformed %-escape', { details: { code: 'FST_ERR_BAD_URL' } })
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new InvalidInput('a path parameter is too long', {
+        details: { code: 'FST_ERR_MAX_PARAM_LENGTH' },
+      })
     case 'FST_ERR_VALIDATION': {
       const validation = (err as { validation?: unknown }).validation
       return new InvalidInput((err as Error).message, {
@@ -112,6 +118,12 @@ export function sendError(reply: FastifyReply, error: MeroError): FastifyReply {
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return
+  // A response already under way on this socket: a second one would corrupt it; just close.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage
+  if (inFlight?.headersSent) {
+    socket.destroy()
+    return
+  }
   const error =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? new RequestTimeout('the request did not arrive in time')
