@@ -142,6 +142,14 @@ test('a wallet binds its context identity; other nodes verify the proof on admis
     },
   )
 
+  // A proof whose challenge names another chain than the account's (same namespace) is refused first.
+  const otherChain = {
+    ...op.kind.walletProof,
+    chainId: 'tst:other',
+    extra: { ...op.kind.walletProof.extra, challenge: { ...challenge, chainId: 'tst:other' } },
+  }
+  await assert.rejects(check({ ...claim, walletProof: otherChain }), { name: 'ChainMismatch' })
+
   // Replicate the membership log: node b checks the wallet proof itself and shows the same binding.
   const exported = await a.node.contexts.exportContext(fromBase58(contextId))
   for (const op of exported.membershipOps) await b.node.contexts.applyRemoteMembershipOp(op)

@@ -17,6 +17,7 @@ import type {
   SignInProof,
   SignInScheme,
 } from '../chain/sign-in-scheme.ts'
+import { assertAccountOnChain } from '../chain/sign-in-support.ts'
 import { toBase58 } from '../core/bytes.ts'
 import type { Config } from '../core/config.ts'
 import { type Ed25519KeyPair, sign } from '../core/ed25519.ts'
@@ -218,8 +219,7 @@ export class AuthService {
   ): Promise<{ challenge: SignInChallenge; rendered: RenderedChallenge; format: string }> {
     const scheme = await this.scheme(request.chainId)
     const account = scheme.normalizeAccount(request.account)
-    if (!account.startsWith(`${request.chainId}:`))
-      throw new ChainMismatch(`account ${request.account} is not on ${request.chainId}`)
+    assertAccountOnChain(account, request.chainId)
     const format = request.format ?? scheme.formats[0]!
     if (!scheme.formats.includes(format))
       throw new InvalidInput(`format must be one of ${scheme.formats.join(', ')}`, {

@@ -8,6 +8,7 @@
  * at the challenge's issue time, since the proof is evidence of a past signature.
  */
 import type { SignInChallenge, SignInProof } from '../chain/sign-in-scheme.ts'
+import { assertAccountOnChain } from '../chain/sign-in-support.ts'
 import type { JsonValue, WalletProof, WalletProofCheck } from '../context/wallet-binding.ts'
 import { bindingResource } from '../context/wallet-binding.ts'
 import { InvalidInput, MessageMismatch } from '../core/errors.ts'
@@ -97,6 +98,7 @@ export function walletProofCheck(service: AuthService): WalletProofCheck {
       scheme.normalizeAccount(account) !== account
     )
       throw new MessageMismatch('the wallet proof was signed for another account')
+    assertAccountOnChain(account, challenge.chainId)
     const resource = bindingResource(contextId, identity)
     const named = parseBindingResource(resource)!
     if (

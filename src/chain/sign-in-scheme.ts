@@ -99,7 +99,7 @@ export interface SignInScheme {
   readonly formats: readonly string[]
   /** Checks and normalises a CAIP-10 account of this namespace (e.g. EIP-55 checksum). Throws `InvalidInput`. */
   normalizeAccount(account: string): string
-  /** Renders the challenge as the message the wallet signs. */
+  /** Renders the challenge as the message the wallet signs (the service has checked `assertAccountOnChain`). */
   render(challenge: SignInChallenge, context: SignInContext): Promise<RenderedChallenge>
   /** Parses a signed message (in `format`) back into the fields the auth service looks up and compares. */
   parse(message: string, format: string): SignInMessageFields

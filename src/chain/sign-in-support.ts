@@ -2,7 +2,8 @@
  * Small pieces the chain sign-in schemes (`adapters/<chain>/…-sign-in…`) share: CAIP-10 account
  * splitting, the challenge nonce's bytes, the message fields a CAIP-122 style parse returns, the
  * "proof message must be the rendered one" rule with its `ChainMismatch` / `MessageMismatch`, the
- * decoding of a fixed-length signature, and the lookup of the adapter that can check this chain.
+ * decoding of a fixed-length signature, and the lookup of the adapter that can check this chain; and the
+ * rule every challenge obeys before a scheme sees it ({@link assertAccountOnChain}).
  */
 import { fromBase58 } from '../core/bytes.ts'
 import {
@@ -40,6 +41,17 @@ export function caip10Parts(
   if (parts.length !== 3 || parts[0] !== namespace || !NETWORK.test(parts[1]!))
     throw new InvalidInput(`account must be ${shape}`)
   return { network: parts[1]!, address: parts[2]! }
+}
+
+/**
+ * Throws `ChainMismatch` unless the CAIP-10 `account` is on the CAIP-2 `chainId` — checked by the sign-in
+ * service for every challenge and by every node for a wallet proof, so schemes may assume it.
+ *
+ * @example
+ * assertAccountOnChain('eip155:1:0xAb…', 'eip155:1') // ok
+ */
+export function assertAccountOnChain(account: string, chainId: string): void {
+  if (!account.startsWith(`${chainId}:`)) throw new ChainMismatch(`account ${account} is not on ${chainId}`)
 }
 
 /**
